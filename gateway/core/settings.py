@@ -1,0 +1,41 @@
+"""Gateway settings: one object, read once, passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+__all__ = ["Settings", "SIGNATURE_POLICIES", "DEFAULT_DB_URL"]
+
+SIGNATURE_POLICIES = ("off", "record", "require")
+DEFAULT_DB_URL = "sqlite:///var/gateway.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = DEFAULT_DB_URL
+    signature_policy: str = "record"
+    max_package_size: int = 100 * 1024 * 1024
+    allow_sha1: bool = True
+    """Accept legacy RSA-SHA1 signatures (real agencies' CA tooling still makes them)."""
+
+    def __post_init__(self) -> None:
+        if self.signature_policy not in SIGNATURE_POLICIES:
+            raise ValueError(
+                f"signature policy {self.signature_policy!r} is not one of {', '.join(SIGNATURE_POLICIES)}"
+            )
+        if self.max_package_size <= 0:
+            raise ValueError("max_package_size must be positive")
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from ``GATEWAY_*`` environment variables; explicit overrides win."""
+        values: dict[str, object] = {}
+        if url := os.environ.get("GATEWAY_DB_URL"):
+            values["db_url"] = url
+        if policy := os.environ.get("GATEWAY_SIGNATURE_POLICY"):
+            values["signature_policy"] = policy
+        if size := os.environ.get("GATEWAY_MAX_PACKAGE_SIZE"):
+            values["max_package_size"] = int(size)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,2 @@
+"""Builders for new documents and status messages. (stub: to be implemented)"""
+__all__: list[str] = []

@@ -1,0 +1,106 @@
+"""Safe parsing of untrusted package bytes.
+
+Packages come from other agencies' software over the network, so the parser
+never loads DTDs, never resolves entities, never touches the network, and
+refuses a DOCTYPE outright (entity bombs and external entities have no
+legitimate use in edXML). ``huge_tree`` is on because a 20 MB attachment is a
+single base64 text node, beyond libxml2's default 10 MB text limit; that is
+safe only because entities are never expanded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from .namespaces import EDXML_NS
+from .problems import MalformedPackage, Problem
+
+__all__ = ["ReaderSettings", "ParsedXml", "parse", "DEFAULT_SETTINGS"]
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    """How much the reader accepts. ``max_size`` is in bytes (default 100 MB)."""
+
+    max_size: int = 100 * 1024 * 1024
+
+
+DEFAULT_SETTINGS = ReaderSettings()
+
+
+@dataclass
+class ParsedXml:
+    """A parsed package: the original bytes, the lxml root and what it is."""
+
+    data: bytes
+    root: etree._Element
+    kind: str  # "edoc" or "status"
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=True,
+        remove_comments=False,
+    )
+
+
+def parse(data: bytes, settings: ReaderSettings = DEFAULT_SETTINGS) -> ParsedXml:
+    """Parse ``data``; raise ``MalformedPackage`` with line and column when it is unusable."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError("parse() takes the package as bytes")
+    data = bytes(data)
+    if len(data) > settings.max_size:
+        raise MalformedPackage([Problem(
+            "EDX-SIZE-001",
+            f"package is {len(data)} bytes, above the limit of {settings.max_size} bytes;"
+            " send large files as separate packages or ask the hub to raise the limit",
+        )])
+    if not data.strip():
+        raise MalformedPackage([Problem("EDX-XML-001", "package is empty; send the .edxml file's bytes")])
+    try:
+        root = etree.fromstring(data, parser=_parser())
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (exc.lineno, 0)
+        raise MalformedPackage([Problem(
+            "EDX-XML-001",
+            f"not well-formed XML at line {line}, column {column}: {exc.msg}",
+            line or None,
+        )]) from None
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise MalformedPackage([Problem(
+            "EDX-XML-002",
+            "DOCTYPE declarations (DTDs, entities) are not allowed in edXML; remove the <!DOCTYPE ...>",
+            1,
+        )])
+    encoding = (tree.docinfo.encoding or "UTF-8").upper().replace("_", "-")
+    if encoding not in ("UTF-8", "UTF8"):
+        raise MalformedPackage([Problem(
+            "EDX-XML-003",
+            f"package is encoded as {tree.docinfo.encoding}; edXML must be UTF-8,"
+            " re-save the file as UTF-8 with encoding=\"UTF-8\"",
+            1,
+        )])
+    if etree.QName(root).localname != "edXML" or etree.QName(root).namespace != EDXML_NS:
+        raise MalformedPackage([Problem(
+            "EDX-XML-004",
+            f"root element is {root.tag!r}; an edXML package has root <edXML"
+            f" xmlns=\"{EDXML_NS}\">",
+            root.sourceline,
+        )])
+    return ParsedXml(data=data, root=root, kind=_kind_of(root))
+
+
+def _kind_of(root: etree._Element) -> str:
+    """A status message is recognised by its content: a MessageHeader with StatusCode."""
+    for header in root.iter(f"{{{EDXML_NS}}}MessageHeader"):
+        if header.find(f"{{{EDXML_NS}}}StatusCode") is not None:
+            return "status"
+        return "edoc"
+    return "edoc"
