@@ -15,6 +15,7 @@ class SignatureReport:
     signer_subject: str | None = None
     signer_fingerprint: str | None = None  # SHA-256 of the certificate DER, hex
     reason: str | None = None  # why invalid, in words a vendor can act on
+    rule_id: str | None = None  # EDX-SIG-... when invalid
     signed_xml: bytes | None = None  # what was signed, as verified
 
 
