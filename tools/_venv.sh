@@ -1,0 +1,35 @@
+# Sourced by tools/serve and tools/test: make .venv and install the package once per setup.cfg change.
+# Python: $GATEWAY_PYTHON, else python3.11..3.13 on PATH or under pyenv.
+
+find_python() {
+    local minor="$1" candidate
+    for candidate in "python3.$minor" "$HOME/.pyenv/versions/3.$minor"*/bin/python; do
+        if command -v "$candidate" >/dev/null 2>&1; then command -v "$candidate"; return 0; fi
+        if [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+    done
+    return 1
+}
+
+# ensure_venv DIR PYTHON EXTRAS: create DIR with PYTHON and install this package with EXTRAS.
+ensure_venv() {
+    local venv="$1" python="$2" extras="$3" stamp
+    stamp="$(cat setup.cfg setup.py pyproject.toml | sha256sum | cut -c1-16)-$extras"
+    if [ ! -x "$venv/bin/python" ]; then
+        echo "==> creating $venv with $python"
+        "$python" -m venv "$venv"
+    fi
+    if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$stamp" ]; then
+        echo "==> installing edxml-gateway$extras into $venv"
+        "$venv/bin/python" -m pip install -q --upgrade pip
+        "$venv/bin/python" -m pip install -q -e ".$extras"
+        echo "$stamp" > "$venv/.installed"
+    fi
+}
+
+default_python() {
+    if [ -n "${GATEWAY_PYTHON:-}" ]; then echo "$GATEWAY_PYTHON"; return 0; fi
+    find_python 11 || find_python 12 || find_python 13 || {
+        echo "error: no Python 3.11-3.13 found; install one (e.g. 'pyenv install 3.11') or set GATEWAY_PYTHON" >&2
+        return 1
+    }
+}
