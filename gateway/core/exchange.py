@@ -1,0 +1,110 @@
+"""The gateway's use cases, independent of any transport.
+
+A transport (SOAP today) authenticates the caller with ``authenticate`` and then
+calls one method with the caller's OrganId. Each method either returns a value
+from ``results`` or raises a ``GatewayFault`` with a stable code; any other
+exception is a bug or an outage, which the transport reports as Server.Internal.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from gateway.store.db import Store
+from gateway.store.models import AgencyRow
+
+from . import ledger, mailbox
+from . import traces as document_traces
+from .agencies import Agencies
+from .auth import AUTH_FAILED_MESSAGE, secret_matches
+from .errors import AuthenticationFailed
+from .intake import check_size, read_submission, sha256_of
+from .results import Agency, FetchedDocument, PendingItem, Receipt, SignatureState, Staff, Trace
+from .routing import plan
+from .settings import Settings
+from .signatures import SignaturePolicy
+from .statuses import status_submissions
+
+__all__ = ["Exchange"]
+
+
+class Exchange:
+    def __init__(self, settings: Settings, *, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store if store is not None else Store(settings.db_url)
+        self.signatures = SignaturePolicy(settings.signature_policy,
+                                          allow_sha1=settings.allow_sha1)
+
+    def authenticate(self, organ_id: str | None, secret: str | None) -> str:
+        """The caller's OrganId; one identical failure for unknown, disabled or wrong secret."""
+        agency = None
+        if isinstance(organ_id, str) and organ_id:
+            with self.store.read() as session:
+                agency = session.get(AgencyRow, organ_id)
+        stored = agency.secret_hash if agency is not None else None
+        if not secret_matches(secret, stored) or agency is None or not agency.active:
+            raise AuthenticationFailed(AUTH_FAILED_MESSAGE)
+        return agency.organ_id
+
+    def send_document(self, caller: str, package: bytes) -> Receipt:
+        """Accept a document or status package; the identical package again is a duplicate."""
+        check_size(package, self.settings.max_package_size)
+        with self.store.read() as session:
+            original = ledger.find_duplicate(session, caller, sha256_of(package))
+        if original is not None:
+            return original
+        parsed, submission = read_submission(package, caller, self.settings.max_package_size)
+        with self.store.read() as session:
+            # Cheap refusals (recipients, authorization, resends) before verifying a signature.
+            plan(session, submission)
+            cert = session.scalar(select(AgencyRow.cert_pem).where(AgencyRow.organ_id == caller))
+        signature = self.signatures.check(parsed, cert)
+        return ledger.record(self.store, [submission], signature)[0]
+
+    def pending_documents(
+        self, caller: str, message_type: str | None = None, limit: int | None = None
+    ) -> list[PendingItem]:
+        return mailbox.pending(self.store, caller, message_type, limit)
+
+    def get_document(self, caller: str, message_id: str) -> FetchedDocument:
+        return mailbox.fetch(self.store, caller, message_id)
+
+    def confirm_received(self, caller: str, message_id: str) -> None:
+        mailbox.confirm(self.store, caller, message_id)
+
+    def update_status(
+        self,
+        caller: str,
+        document_id: str,
+        status_code: str,
+        *,
+        description: str | None = None,
+        staff: Staff | None = None,
+        timestamp: datetime | None = None,
+    ) -> Receipt:
+        """Report a status with typed fields. A take-back (13) goes to every recipient of
+        the document: one status message each, all stored together; the receipt carries
+        the first message's id and lists every recipient."""
+        submissions = status_submissions(
+            self.store, caller, document_id, status_code,
+            description=description, staff=staff, timestamp=timestamp,
+        )
+        receipts = ledger.record(self.store, submissions, SignatureState("absent"))
+        first = receipts[0]
+        if len(receipts) == 1:
+            return first
+        recipients = [r for receipt in receipts for r in receipt.recipients]
+        return Receipt(
+            message_id=first.message_id, message_type=first.message_type,
+            document_id=first.document_id, received_at=first.received_at,
+            recipients=recipients, signature=first.signature,
+            duplicate=all(receipt.duplicate for receipt in receipts),
+        )
+
+    def traces(self, caller: str, document_id: str) -> list[Trace]:
+        return document_traces.traces(self.store, caller, document_id)
+
+    def organizations(self) -> list[Agency]:
+        return Agencies(self.store).list()

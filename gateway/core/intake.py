@@ -1,0 +1,164 @@
+"""From package bytes to a ``Submission``: the size limit, parsing, validation, the sender.
+
+Everything here is decided by the package alone (no database): the checks run
+in the order that costs least for a bad package, size first, before parsing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway import edxml
+from gateway.edxml.formats import STATUS_CODES, parse_timestamp
+
+from .errors import InvalidPackage, MalformedPackage, SenderMismatch, TooLarge
+from .results import Staff
+
+__all__ = ["Submission", "StatusReport", "read_submission", "submission_of", "problem_summary"]
+
+DOCUMENT_ID_MAX = 255  # the store's column; real ids are about 50 characters
+_SHOWN_PROBLEMS = 5
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """What a status message says, for the status event kept for traces."""
+
+    code: str
+    description: str | None
+    staff: Staff | None
+    timestamp: datetime | None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A package the gateway is about to accept, with what routing and storage need."""
+
+    data: bytes
+    sha256: str
+    kind: str  # "edoc" | "status"
+    sender: str
+    document_id: str
+    targets: tuple[str, ...]  # edoc: the To OrganIds; status: ResponseFor/OrganId
+    doc_type: str | None = None  # BussinessDocType of a document
+    subject: str | None = None
+    code: str | None = None
+    promulgation_date: str | None = None
+    status: StatusReport | None = None
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_size(data: bytes, limit: int) -> None:
+    if len(data) > limit:
+        raise TooLarge(
+            f"package is {len(data)} bytes, above this gateway's limit of {limit} bytes;"
+            " send large attachments in separate packages or ask the administrator"
+        )
+
+
+def problem_summary(problems: list[edxml.Problem]) -> str:
+    """The first few problems with their lines, then how many more: enough to act on."""
+    shown = "; ".join(str(p) for p in problems[:_SHOWN_PROBLEMS])
+    more = len(problems) - _SHOWN_PROBLEMS
+    return shown + (f"; and {more} more problem(s)" if more > 0 else "")
+
+
+def read_submission(
+    data: bytes, caller: str, max_size: int
+) -> tuple[edxml.ParsedXml, Submission]:
+    """Parse, validate and read ``data`` sent by ``caller``; raise the fault it deserves."""
+    check_size(data, max_size)
+    try:
+        parsed = edxml.parse(data, edxml.ReaderSettings(max_size=max_size))
+    except edxml.MalformedPackage as exc:
+        raise MalformedPackage(
+            f"package is not a usable edXML file: {problem_summary(exc.problems)}",
+            rule_ids=exc.rule_ids,
+        ) from None
+    problems = edxml.validate(parsed)
+    if problems:
+        raise InvalidPackage(
+            f"package breaks {len(problems)} edXML rule(s): {problem_summary(problems)}",
+            rule_ids=[p.rule_id for p in problems],
+        )
+    try:
+        message = edxml.read(parsed)
+    except edxml.EdxmlError as exc:
+        fault = MalformedPackage if isinstance(exc, edxml.MalformedPackage) else InvalidPackage
+        raise fault(f"package cannot be read: {problem_summary(exc.problems)}",
+                    rule_ids=exc.rule_ids) from None
+    if message.sender != caller:
+        raise SenderMismatch(
+            f"package says it is from {message.sender!r} (From/OrganId) but you signed in as"
+            f" {caller!r}; an agency sends only as itself: correct From/OrganId"
+        )
+    return parsed, submission_of(message, data)
+
+
+def submission_of(message: edxml.Package | edxml.StatusMessage, data: bytes) -> Submission:
+    if isinstance(message, edxml.StatusMessage):
+        return _status_submission(message, data)
+    return _document_submission(message, data)
+
+
+def _document_submission(package: edxml.Package, data: bytes) -> Submission:
+    header = package.header
+    document_id = _document_id(package.document_id, "MessageHeader/DocumentId")
+    return Submission(
+        data=data,
+        sha256=sha256_of(data),
+        kind="edoc",
+        sender=package.sender,
+        document_id=document_id,
+        targets=tuple(dict.fromkeys(r.strip() for r in package.recipients)),
+        doc_type=package.bussiness_doc_type,
+        subject=header.subject,
+        code=f"{header.code.code_number}/{header.code.code_notation}",
+        promulgation_date=header.promulgation_info.promulgation_date,
+    )
+
+
+def _status_submission(message: edxml.StatusMessage, data: bytes) -> Submission:
+    code = message.status_code.strip()
+    if code not in STATUS_CODES:
+        raise InvalidPackage(
+            f"StatusCode {code!r} is not a known status; use one of {', '.join(STATUS_CODES)}",
+            rule_ids=["EDX-STATUS-CODE"],
+        )
+    document_id = _document_id(message.document_id, "ResponseFor/DocumentId")
+    info = message.staff_info
+    staff = Staff(info.department, info.staff, info.email, info.mobile) if info else None
+    return Submission(
+        data=data,
+        sha256=sha256_of(data),
+        kind="status",
+        sender=message.sender,
+        document_id=document_id,
+        targets=(message.recipient.strip(),),
+        status=StatusReport(code, message.description, staff, _timestamp(message.timestamp)),
+    )
+
+
+def _document_id(value: str | None, where: str) -> str:
+    document_id = (value or "").strip()
+    if not document_id:
+        raise InvalidPackage(f"{where} is missing or empty; the gateway routes by it",
+                             rule_ids=["EDX-DOCID"])
+    if len(document_id) > DOCUMENT_ID_MAX:
+        raise InvalidPackage(
+            f"{where} is {len(document_id)} characters long; at most {DOCUMENT_ID_MAX} are kept",
+            rule_ids=["EDX-DOCID"],
+        )
+    return document_id
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    try:
+        return parse_timestamp((value or "").strip())
+    except ValueError:
+        return None

@@ -1,0 +1,161 @@
+"""Recording accepted packages and reading them back: the only code that writes messages.
+
+A package, its deliveries, its document keys and its status event are written
+in one transaction. The invariants (one package per sender and content, one
+document per recipient and BussinessDocType) are UNIQUE constraints; when a
+concurrent writer wins a race, the transaction is retried and then sees the
+winner's rows, so the answer is the same as if the two had come in order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.store.db import Store
+from gateway.store.models import DeliveryRow, DocumentKeyRow, MessageRow, StatusEventRow
+
+from .intake import Submission
+from .results import Receipt, SignatureState
+from .routing import Plan, plan
+
+__all__ = ["utcnow", "record", "find_duplicate", "receipt_of", "with_retries"]
+
+_ATTEMPTS = 3
+T = TypeVar("T")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def with_retries(store: Store, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in a write transaction; run it again when a UNIQUE constraint raced."""
+    for attempt in range(_ATTEMPTS):
+        try:
+            with store.write() as session:
+                return work(session)
+        except IntegrityError:
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def record(
+    store: Store, submissions: list[Submission], signature: SignatureState
+) -> list[Receipt]:
+    """Store the submissions together (all or none); duplicates give their original receipt."""
+
+    def work(session: Session) -> list[Receipt]:
+        now = utcnow()
+        return [_record_one(session, s, signature, now) for s in submissions]
+
+    return with_retries(store, work)
+
+
+def _record_one(
+    session: Session, submission: Submission, signature: SignatureState, now: datetime
+) -> Receipt:
+    original = find_duplicate(session, submission.sender, submission.sha256)
+    if original is not None:
+        return original
+    routing = plan(session, submission)
+    message = _message_row(submission, signature, routing, now)
+    session.add(message)
+    session.flush()
+    for recipient in routing.deliver_to:
+        delivery = DeliveryRow(message_id=message.id, recipient=recipient, state="pending",
+                               created_at=now)
+        session.add(delivery)
+        if submission.kind == "edoc":
+            session.flush()
+            session.add(DocumentKeyRow(
+                sender=submission.sender, document_id=submission.document_id,
+                doc_type=submission.doc_type, recipient=recipient, delivery_id=delivery.id,
+            ))
+    if submission.status is not None:
+        session.add(_status_event(message, submission, routing, now))
+    session.flush()
+    return receipt_of(session, message)
+
+
+def _message_row(
+    submission: Submission, signature: SignatureState, routing: Plan, now: datetime
+) -> MessageRow:
+    return MessageRow(
+        message_id=str(uuid.uuid4()),
+        message_type=submission.kind,
+        sender=submission.sender,
+        document_id=submission.document_id,
+        doc_type=submission.doc_type,
+        subject=submission.subject,
+        code=submission.code,
+        promulgation_date=submission.promulgation_date,
+        status_code=submission.status.code if submission.status else None,
+        sha256=submission.sha256,
+        size=len(submission.data),
+        package=submission.data,
+        received_at=now,
+        signature_state=signature.state,
+        signature_subject=signature.signer_subject,
+        signature_reason=signature.reason,
+        already_delivered=" ".join(routing.already_delivered),
+    )
+
+
+def _status_event(
+    message: MessageRow, submission: Submission, routing: Plan, now: datetime
+) -> StatusEventRow:
+    status = submission.status
+    assert status is not None and routing.document_sender is not None
+    staff = status.staff
+    return StatusEventRow(
+        message_id=message.id,
+        document_sender=routing.document_sender,
+        document_id=submission.document_id,
+        from_organ_id=submission.sender,
+        to_organ_id=submission.targets[0],
+        status_code=status.code,
+        description=status.description,
+        staff_department=staff.department if staff else None,
+        staff_name=staff.name if staff else None,
+        staff_email=staff.email if staff else None,
+        staff_mobile=staff.mobile if staff else None,
+        timestamp=status.timestamp,
+        received_at=now,
+    )
+
+
+def find_duplicate(session: Session, sender: str, sha256: str) -> Receipt | None:
+    """The original receipt when ``sender`` already sent exactly these bytes."""
+    message = session.scalar(
+        select(MessageRow).where(MessageRow.sender == sender, MessageRow.sha256 == sha256)
+    )
+    if message is None:
+        return None
+    return replace(receipt_of(session, message), duplicate=True)
+
+
+def receipt_of(session: Session, message: MessageRow) -> Receipt:
+    recipients = list(session.scalars(
+        select(DeliveryRow.recipient).where(DeliveryRow.message_id == message.id)
+        .order_by(DeliveryRow.id)
+    ))
+    return Receipt(
+        message_id=message.message_id,
+        message_type=message.message_type,
+        document_id=message.document_id,
+        received_at=message.received_at,
+        recipients=recipients,
+        already_delivered=message.already_delivered.split(),
+        signature=SignatureState(
+            message.signature_state, message.signature_subject, message.signature_reason
+        ),
+    )
