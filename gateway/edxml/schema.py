@@ -1,0 +1,345 @@
+"""XSD validation of edXML, tolerant of element order, reporting every violation.
+
+Real packages vary the order of elements and real readers match children by
+name, so refusing a package for its order would refuse real agencies. The XSDs
+in ``xsd/`` keep strict sequences (presence and counts matter); we validate a
+*copy* of the tree whose known containers have their children re-sorted into
+the standard's order, taken from the XSDs themselves so the order is written
+once. lxml keeps ``sourceline`` on copied and moved elements, so problems still
+point at the sender's lines.
+
+libxml2 stops checking a container's children at its first misplaced child, so
+one pass would hide later problems of the same container. After each pass the
+copy is repaired (a placeholder for a missing element, removal of an unexpected
+one) and validated again until nothing structural is left: the sender learns
+every problem at once. Placeholders have no line; errors inside them are noise
+and dropped.
+
+Attachment text is emptied in the copy: the XSD does not type it (base64 is rule
+EDX-ATT-003), and it would make every pass walk tens of megabytes.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import as_file, files
+
+from lxml import etree
+
+from .namespaces import DSIG_NS, EDXML_NS
+from .parse import ParsedXml
+from .problems import Problem
+
+__all__ = ["SCHEMA_FILES", "XSD_RULES", "schema_for", "child_order", "check_schema"]
+
+SCHEMA_FILES = {"edoc": "edxml-package.xsd", "status": "edxml-status.xsd"}
+
+XSD_RULES: dict[str, str] = {
+    "EDX-XSD-001": "a required element is missing",
+    "EDX-XSD-002": "an element is not allowed where it is (unknown, repeated or in the wrong"
+    " namespace)",
+    "EDX-XSD-003": "a value has the wrong form (not in the allowed set, pattern or type)",
+    "EDX-XSD-004": "a value is longer than the standard allows",
+    "EDX-XSD-005": "an attribute is not allowed or is missing",
+    "EDX-XSD-006": "text where the standard allows only elements, or elements where it allows"
+    " only text",
+    "EDX-XSD-009": "another schema violation (message from the XML Schema validator)",
+}
+
+_XS = "http://www.w3.org/2001/XMLSchema"
+_MAX_PASSES = 25
+_BULK_TEXT = {"ContentTransferEncoded"}
+_OPAQUE = {"Signature"}  # never sorted, repaired or looked into
+_PATTERN_WORDS = {
+    "[0-9A-Z.]{1,35}": "an agency identifier (QĐ 20/2020: up to 35 characters of 0-9, A-Z"
+    " and '.', e.g. 000.00.00.G22)",
+    "[0-9]{4}/[0-9]{2}/[0-9]{2}": "a date yyyy/MM/dd (e.g. 2015/09/30)",
+    "[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}": "a timestamp yyyy/MM/dd HH:mm:ss"
+    " (e.g. 2015/09/20 11:08:36)",
+    "[0-9]{2}": "two digits (e.g. 01)",
+}
+
+
+# ---------------------------------------------------------------- loading (once per process)
+
+
+@cache
+def schema_for(kind: str) -> etree.XMLSchema:
+    """The compiled XSD for ``kind`` ("edoc" or "status"); compiled once per process."""
+    return etree.XMLSchema(_schema_doc(SCHEMA_FILES[kind]))
+
+
+@cache
+def _schema_doc(name: str) -> etree._ElementTree:
+    resource = files("gateway") / "xsd" / name
+    with as_file(resource) as path:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True)
+        return etree.parse(str(path), parser)
+
+
+@cache
+def child_order(kind: str) -> dict[str, tuple[str, ...]]:
+    """Element name -> its children's names in the standard's order, read from the XSDs."""
+    docs = [_schema_doc(SCHEMA_FILES[kind])]
+    includes = docs[0].getroot().iterfind(f"{{{_XS}}}include")
+    docs += [_schema_doc(include.get("schemaLocation")) for include in includes]
+    types = {t.get("name"): t for d in docs for t in d.getroot().iterfind(f"{{{_XS}}}complexType")}
+    groups = {g.get("name"): g for d in docs for g in d.getroot().iterfind(f"{{{_XS}}}group")}
+    orders: dict[str, tuple[str, ...]] = {}
+    for doc in docs:
+        for decl in doc.getroot().iter(f"{{{_XS}}}element"):
+            complex_type = decl.find(f"{{{_XS}}}complexType")
+            if complex_type is None:
+                complex_type = types.get(decl.get("type", "").rpartition(":")[2])
+            if complex_type is None or decl.get("name") is None:
+                continue
+            names = tuple(_content_names(complex_type, groups))
+            if orders.setdefault(decl.get("name"), names) != names:
+                raise ValueError(f"{decl.get('name')} has two different contents in {kind} XSD")
+    return orders
+
+
+def _content_names(particle: etree._Element, groups: dict[str, etree._Element]) -> Iterator[str]:
+    for child in particle:
+        local = etree.QName(child).localname if isinstance(child.tag, str) else ""
+        if local == "element":
+            yield child.get("name") or child.get("ref", "").rpartition(":")[2]
+        elif local == "group":
+            yield from _content_names(groups[child.get("ref").rpartition(":")[2]], groups)
+        elif local in ("sequence", "choice", "all"):
+            yield from _content_names(child, groups)
+
+
+# ---------------------------------------------------------------- the order-tolerant copy
+
+
+def _local(element: etree._Element | None) -> str | None:
+    """Local name of an edXML or XML-DSig element; None for anything else."""
+    if element is None or not isinstance(element.tag, str):
+        return None
+    qname = etree.QName(element)
+    return qname.localname if qname.namespace in (EDXML_NS, DSIG_NS) else None
+
+
+def _sort_children(element: etree._Element, order: tuple[str, ...]) -> None:
+    """Stable sort into ``order``; unknown children go last, comments stay with their element."""
+    children = list(element)
+    if len(children) < 2:
+        return
+    keys, last = [], -1
+    for child in children:
+        if isinstance(child.tag, str):
+            name = _local(child)
+            last = order.index(name) if name in order else len(order)
+        keys.append(last)
+    ranked = sorted(range(len(children)), key=keys.__getitem__)
+    if ranked != list(range(len(children))):
+        element[:] = [children[i] for i in ranked]
+
+
+class _Copy:
+    """The tree being validated: a sorted copy of the package, repaired between passes."""
+
+    def __init__(self, root: etree._Element, orders: dict[str, tuple[str, ...]]):
+        self.orders = orders
+        self.root = copy.deepcopy(root)
+        self.by_line: dict[tuple[int, str], list[etree._Element]] = {}
+        stack = [self.root]
+        while stack:
+            element = stack.pop()
+            self.by_line.setdefault((element.sourceline or 0, element.tag), []).append(element)
+            name = _local(element)
+            if name in _OPAQUE:
+                continue
+            if name in _BULK_TEXT and len(element) == 0:
+                element.text = None
+            if name in orders:
+                _sort_children(element, orders[name])
+            stack.extend(child for child in element if isinstance(child.tag, str))
+
+    def find(self, line: int, tag: str) -> etree._Element | None:
+        """The element of the copy an error at ``line`` about ``tag`` speaks of."""
+        for element in self.by_line.get((line, tag), ()):
+            if element is self.root or element.getparent() is not None:
+                return element
+        return None
+
+    def remove(self, element: etree._Element) -> None:
+        element.getparent().remove(element)
+
+    def add(self, parent: etree._Element, name: str) -> None:
+        """A line-less placeholder, so the next pass can look past the gap."""
+        parent.append(etree.Element(f"{{{EDXML_NS}}}{name}"))
+        _sort_children(parent, self.orders.get(_local(parent), ()))
+
+    def move_to_edxml(self, element: etree._Element) -> None:
+        """Put a namespace-less edXML name into edXML, so its content is checked next pass."""
+        element.tag = f"{{{EDXML_NS}}}{etree.QName(element).localname}"
+        self.by_line.setdefault((element.sourceline or 0, element.tag), []).insert(0, element)
+        parent = element.getparent()
+        _sort_children(parent, self.orders.get(_local(parent), ()))
+
+
+# ---------------------------------------------------------------- validation passes
+
+_ERROR_RE = re.compile(
+    r"^Element '(?P<tag>[^']+)'(?:, attribute '(?P<attribute>[^']+)')?: (?P<text>.*)$", re.S
+)
+_EXPECTED_RE = re.compile(r"Expected is (?:one of )?\( (?P<names>.*) \)")
+_STRUCTURAL = "SCHEMAV_ELEMENT_CONTENT"
+
+
+@dataclass
+class _Error:
+    """One libxml2 error, tied back to the element of the copy it speaks of."""
+
+    line: int
+    type_name: str
+    element: etree._Element | None
+    attribute: str | None
+    text: str
+
+
+def check_schema(parsed: ParsedXml) -> list[Problem]:
+    """Every XSD violation of ``parsed``, in words that say what to change."""
+    schema = schema_for(parsed.kind)
+    tree = _Copy(parsed.root, child_order(parsed.kind))
+    problems: dict[tuple[str, int | None, str], Problem] = {}
+    valued: set[int] = set()  # elements already given a value problem (one each is enough)
+    for _ in range(_MAX_PASSES):
+        if schema.validate(tree.root):
+            break
+        repairs = []
+        for error in _errors(schema.error_log, tree):
+            if error.type_name != _STRUCTURAL and error.element is not None:
+                if id(error.element) in valued:
+                    continue
+                valued.add(id(error.element))
+            problem, repair = _explain(error, tree)
+            problems.setdefault((problem.rule_id, problem.line, problem.message), problem)
+            if repair is not None:
+                repairs.append(repair)
+        for repair in repairs:
+            repair()
+        if not repairs:
+            break
+    return list(problems.values())
+
+
+def _errors(log: etree._ListErrorLog, tree: _Copy) -> Iterator[_Error]:
+    """Errors of the last pass; those about placeholders (line 0) are echoes of reported ones."""
+    for entry in log:
+        if not entry.line:
+            continue
+        match = _ERROR_RE.match(entry.message)
+        if match is None:
+            yield _Error(entry.line, entry.type_name, None, None, entry.message)
+            continue
+        element = tree.find(entry.line, match["tag"])
+        yield _Error(entry.line, entry.type_name, element, match["attribute"], match["text"])
+
+
+# ---------------------------------------------------------------- explaining one error
+
+
+def _explain(error: _Error, tree: _Copy) -> tuple[Problem, Callable[[], None] | None]:
+    """The Problem for ``error`` and, for a structural one, how to repair the copy."""
+    element = error.element
+    if element is None:
+        return Problem("EDX-XSD-009", _clean(error.text), error.line), None
+    name = etree.QName(element).localname
+    if error.type_name == _STRUCTURAL:
+        return _explain_structure(error, tree)
+    if error.attribute is not None:
+        if "is not allowed" in error.text:
+            text = f"{name} has the attribute {error.attribute!r}, which edXML does not allow;"
+            return Problem("EDX-XSD-005", f"{text} remove it", error.line), None
+        return Problem("EDX-XSD-005", f"{name}: {_clean(error.text)}; correct the attribute"
+                       f" {error.attribute!r}", error.line), None
+    if error.type_name == "SCHEMAV_CVC_COMPLEX_TYPE_2_3":
+        stray = next((t for t in [element.text, *(c.tail for c in element)] if t and t.strip()),
+                     "")
+        return Problem("EDX-XSD-006", f"{name} contains the text {_short(stray)} where only"
+                       " elements are allowed; remove the text", error.line), None
+    if error.type_name == "SCHEMAV_CVC_TYPE_3_1_2":
+        return Problem("EDX-XSD-006", f"{name} contains elements but must hold only text;"
+                       " remove the elements inside it", error.line), None
+    return _explain_value(error, name), None
+
+
+def _explain_value(error: _Error, name: str) -> Problem:
+    value = "".join(error.element.itertext())
+    text = error.text
+    if "[facet 'maxLength']" in text:
+        limit = re.search(r"maximum length of '(\d+)'", text)
+        return Problem("EDX-XSD-004", f"{name} is {len(value)} characters long; the standard"
+                       f" allows at most {limit[1] if limit else '?'}: shorten it", error.line)
+    if "[facet 'enumeration']" in text:
+        allowed = ", ".join(re.findall(r"'([^']*)'", text.partition("{")[2]))
+        return Problem("EDX-XSD-003", f"{name} {_short(value)} is not allowed; use one of"
+                       f" {allowed}", error.line)
+    if "[facet 'pattern']" in text:
+        pattern = re.search(r"pattern '(.*)'\.$", text)
+        wanted = _PATTERN_WORDS.get(pattern[1] if pattern else "", "in the form the standard"
+                                    " requires")
+        return Problem("EDX-XSD-003", f"{name} {_short(value)} is not {wanted}; correct it",
+                       error.line)
+    if "is not a valid value of" in text:
+        return Problem("EDX-XSD-003", f"{name} {_short(value)} is not a valid value for {name};"
+                       " correct it", error.line)
+    return Problem("EDX-XSD-009", f"{name}: {_clean(text)}", error.line)
+
+
+def _explain_structure(error: _Error, tree: _Copy) -> tuple[Problem, Callable[[], None]]:
+    element = error.element
+    expected = _expected(error.text)
+    if error.text.startswith("Missing child element"):
+        return _missing(element, expected[-1] if expected else "?", tree)
+    parent = element.getparent()
+    order = tree.orders.get(_local(parent), ())
+    name = _local(element)
+    if (name in order and expected and expected[-1] in order
+            and order.index(expected[-1]) < order.index(name)):
+        return _missing(parent, expected[-1], tree)
+    qname = etree.QName(element)
+    where = etree.QName(parent).localname
+    if qname.namespace not in (EDXML_NS, DSIG_NS) and qname.localname in order:
+        ns = f"namespace {qname.namespace}" if qname.namespace else "no namespace"
+        text = (f"{qname.localname} in {where} is in {ns}; edXML elements belong to namespace"
+                f" {EDXML_NS}: use the edXML: prefix or declare that namespace")
+        return Problem("EDX-XSD-002", text, error.line), lambda: tree.move_to_edxml(element)
+    if name in order:
+        text = f"{name} appears more than once in {where}; the standard allows one, remove the rest"
+    else:
+        text = (f"{qname.localname} is not allowed in {where}; remove it or correct its name"
+                f" ({where} may contain {', '.join(order) or 'no elements'})")
+    return Problem("EDX-XSD-002", text, error.line), lambda: tree.remove(element)
+
+
+def _missing(parent: etree._Element, missing: str, tree: _Copy) -> tuple[Problem, Callable]:
+    where = etree.QName(parent).localname
+    problem = Problem("EDX-XSD-001", f"{where} lacks the required element {missing}; add"
+                      f" <{missing}> inside <{where}>", parent.sourceline)
+    return problem, lambda: tree.add(parent, missing)
+
+
+def _expected(text: str) -> list[str]:
+    match = _EXPECTED_RE.search(text)
+    if match is None:
+        return []
+    names = [item.rpartition("}")[2] for item in match["names"].split(", ")]
+    return ["Signature" if name == "*" else name for name in names]
+
+
+def _short(value: str | None, limit: int = 60) -> str:
+    value = (value or "").strip()
+    return repr(value if len(value) <= limit else value[:limit] + "...")
+
+
+def _clean(text: str) -> str:
+    """Drop lxml's ``{namespace}`` noise from a validator message."""
+    return re.sub(r"\{[^}]*\}", "", text).strip()
