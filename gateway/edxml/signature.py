@@ -44,6 +44,8 @@ __all__ = ["Signer", "Verifier", "SignatureReport"]
 _NS = {"ds": DSIG_NS}
 _ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 _C14N = frozenset(method.value for method in CanonicalizationMethod)
+# Real packages (the national hub's SDK sample) name exclusive c14n by this wrong URI.
+_EXC_C14N_MISSPELLED = "http://www.w3.org/TR/xml-exc-c14n#"
 _SHA1_SIGNATURES = frozenset(m for m in SignatureMethod if "SHA1" in m.name)
 _SIGNATURES = frozenset(
     m for m in SignatureMethod
@@ -209,6 +211,7 @@ class Verifier:
       from KeyInfo) to one of these CA certificates;
     - both: both conditions hold.
     Certificates are PEM (one or more per item) or DER; unreadable ones raise ValueError.
+    An empty ``expected_certs`` list trusts nobody (an agency with no registered certificate).
     """
 
     def __init__(
@@ -251,19 +254,21 @@ class Verifier:
         if isinstance(certs, SignatureReport):
             return certs
         leaf = _leaf(certs)
-        report = self._check_value(root, leaf)
+        report = self._check_value(root, found, leaf)
         if report.state != "valid":
             return report
         return self._check_trust(leaf, certs) or report
 
-    def _check_value(self, root: etree._Element, leaf: x509.Certificate) -> SignatureReport:
+    def _check_value(self, root: etree._Element, signature: etree._Element,
+                     leaf: x509.Certificate) -> SignatureReport:
         """Digest and SignatureValue, with the KeyInfo certificate; trust comes later.
 
         The verification time is pinned inside the certificate's validity so that a
         tampered package is reported as such (EDX-SIG-002) even when the certificate
         has also expired; expiry is a trust question (EDX-SIG-003).
         """
-        config = replace(self._config, verification_time=leaf.not_valid_before_utc)
+        config = replace(self._config, verification_time=leaf.not_valid_before_utc,
+                         default_reference_c14n_method=_reference_c14n(signature))
         try:
             result = _EdxmlVerifier().verify(root, x509_cert=leaf, parser=_parser(),
                                           expect_config=config)
@@ -336,6 +341,8 @@ def _the_signature(root: etree._Element) -> etree._Element | SignatureReport | N
 
 def _check_shape(signature: etree._Element, allow_sha1: bool) -> SignatureReport | None:
     """The signature must sign the whole package, with algorithms the hub accepts."""
+    if signature.find("ds:SignedInfo", _NS) is None:
+        return _invalid("EDX-SIG-002", "the Signature has no ds:SignedInfo; " + _RESIGN)
     reference = signature.findall("ds:SignedInfo/ds:Reference", _NS)
     if len(reference) != 1:
         return _invalid("EDX-SIG-005", f"SignedInfo has {len(reference)} References; exactly one,"
@@ -346,7 +353,8 @@ def _check_shape(signature: etree._Element, allow_sha1: bool) -> SignatureReport
                         " (or nothing); the whole package must be signed: " + _RESIGN)
     transforms = [t.get("Algorithm")
                   for t in reference[0].findall("ds:Transforms/ds:Transform", _NS)]
-    if _ENVELOPED not in transforms or any(t != _ENVELOPED and t not in _C14N for t in transforms):
+    known = _C14N | {_ENVELOPED, _EXC_C14N_MISSPELLED}
+    if _ENVELOPED not in transforms or any(t not in known for t in transforms):
         return _invalid("EDX-SIG-005", f"Reference transforms {transforms} do not sign the whole"
                         " package; only the enveloped-signature transform followed by a"
                         " canonicalization is allowed: " + _RESIGN)
@@ -359,6 +367,18 @@ def _check_shape(signature: etree._Element, allow_sha1: bool) -> SignatureReport
         return _invalid("EDX-SIG-004", f"the signature uses legacy SHA-1 ({', '.join(legacy)});"
                         " re-sign with RSA-SHA256 or ask the hub to allow SHA-1")
     return None
+
+
+def _reference_c14n(signature: etree._Element) -> CanonicalizationMethod:
+    """The c14n to use when the Reference names none that signxml knows.
+
+    XML-DSig says Canonical XML 1.0 (signxml would use 1.1); the misspelled exclusive
+    c14n URI of real packages means exclusive c14n, which signxml would skip silently.
+    """
+    path = "ds:SignedInfo/ds:Reference/ds:Transforms/ds:Transform"
+    if any(t.get("Algorithm") == _EXC_C14N_MISSPELLED for t in signature.iterfind(path, _NS)):
+        return CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0
+    return CanonicalizationMethod.CANONICAL_XML_1_0
 
 
 def _key_info_certs(signature: etree._Element) -> list[x509.Certificate] | SignatureReport:
