@@ -377,9 +377,9 @@ def _organization(value: Organization | str) -> Organization:
 
 
 def _staff(staff: StaffInfo | None) -> StaffInfo:
-    """The standard carries StaffInfo; an unknown clerk is written as empty fields."""
+    """Status messages must carry StaffInfo; an unknown clerk is an empty one."""
     if staff is None:
-        return StaffInfo(department="", staff="", email="", mobile="")
+        return StaffInfo()
     return dataclasses.replace(staff)
 
 
