@@ -12,7 +12,14 @@ from sqlalchemy import Engine
 
 from .db import make_engine
 
-__all__ = ["alembic_config", "upgrade", "current_revision", "head_revision"]
+__all__ = [
+    "alembic_config",
+    "upgrade",
+    "current_revision",
+    "head_revision",
+    "require_current",
+    "DatabaseNotReady",
+]
 
 
 def alembic_config(url: str) -> Config:
@@ -43,3 +50,18 @@ def current_revision(engine: Engine | str) -> str | None:
     finally:
         if owned:
             bound.dispose()
+
+
+class DatabaseNotReady(Exception):
+    """The schema is missing or older than this version of the gateway."""
+
+
+def require_current(engine: Engine, shown_url: str) -> None:
+    """Refuse a database that `edxml-gateway db upgrade` has not brought to the head revision."""
+    revision = current_revision(engine)
+    if revision != head_revision():
+        state = "has no gateway schema" if revision is None else f"is at revision {revision}"
+        raise DatabaseNotReady(
+            f"database {shown_url} {state}; run `edxml-gateway db upgrade` with the same"
+            " --db URL (or GATEWAY_DB_URL) first"
+        )
