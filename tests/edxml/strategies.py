@@ -105,7 +105,9 @@ def _digits(min_size: int, max_size: int) -> st.SearchStrategy[str]:
     return st.text("0123456789", min_size=min_size, max_size=max_size)
 
 
-def organizations(organ_id: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[Organization]:
+def organizations(
+    organ_id: st.SearchStrategy[str] | None = None,
+) -> st.SearchStrategy[Organization]:
     return st.builds(
         Organization,
         organ_id=organ_id or organ_ids(),
