@@ -58,6 +58,12 @@ _RESIGN = "sign the package again (enveloped, Reference URI=\"\", RSA-SHA256)"
 
 @dataclass(frozen=True)
 class SignatureReport:
+    """What the hub knows about a package's signature; "valid" names the signer.
+
+    ``signed_xml`` (valid only) is the canonical XML that was signed: the whole package
+    minus its Signature. Code that must act only on signed content should read that.
+    """
+
     state: str  # "absent" | "valid" | "invalid"
     signer_subject: str | None = None
     signer_fingerprint: str | None = None  # SHA-256 of the certificate DER, hex
@@ -117,7 +123,11 @@ class Signer:
                              " password") from None
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("the signing key must be RSA: edXML signatures are RSA-SHA256")
-        certs = x509.load_pem_x509_certificates(cert_pem)
+        try:
+            certs = x509.load_pem_x509_certificates(cert_pem)
+        except ValueError as exc:
+            raise ValueError(f"cannot read the signer's certificate ({exc}); give it as PEM,"
+                             " the signer's own certificate first, then its CA chain") from None
         public = serialization.PublicFormat.SubjectPublicKeyInfo
         if certs[0].public_key().public_bytes(serialization.Encoding.DER, public) != \
                 key.public_key().public_bytes(serialization.Encoding.DER, public):
