@@ -1,9 +1,106 @@
-"""`edxml-gateway serve`. (stub: to be implemented)"""
+"""`edxml-gateway serve`: run the SOAP endpoint on waitress until SIGTERM or SIGINT.
+
+On start it prints the WSDL address (with the real port, so ``--port 0`` is usable by
+scripts and tests: the line starts with ``WSDL: ``), then logs one line per request on
+stderr. A stop signal closes the listening socket and lets running requests finish.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import signal
+import sys
+from types import FrameType
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.core.settings import SIGNATURE_POLICIES, Settings
+from gateway.store.migrate import DatabaseNotReady
+
+from .db import add_db_option, open_store, shown_url
+
+__all__ = ["register", "WSDL_LINE_PREFIX"]
+
+WSDL_LINE_PREFIX = "WSDL: "
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add this command to the CLI; the command function returns the exit status."""
+    parser = commands.add_parser(
+        "serve", help="run the SOAP 1.1 gateway (endpoint /soap, WSDL at /soap?wsdl)",
+        description="Serve the DocumentExchange SOAP endpoint on waitress.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on"
+                        " (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080,
+                        help="port to listen on; 0 picks a free one (default: 8080)")
+    add_db_option(parser)
+    parser.add_argument("--signature-policy", choices=SIGNATURE_POLICIES,
+                        help="off, record (default; $GATEWAY_SIGNATURE_POLICY) or require")
+    parser.add_argument("--max-package-size", type=int, metavar="BYTES",
+                        help="largest package accepted (default 100 MB;"
+                        " $GATEWAY_MAX_PACKAGE_SIZE)")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="requests served at once (default: 4)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env(db_url=args.db, signature_policy=args.signature_policy,
+                                     max_package_size=args.max_package_size)
+        store = open_store(settings.db_url)
+    except (ValueError, DatabaseNotReady, SQLAlchemyError) as exc:
+        print(f"edxml-gateway serve: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return _serve(args, settings, store)
+    finally:
+        store.dispose()
+
+
+def _serve(args: argparse.Namespace, settings: Settings, store) -> int:
+    from waitress.server import create_server
+
+    from gateway.core import Exchange
+    from gateway.soap.app import ENDPOINT, create_app
+    from gateway.soap.request import request_size_cap
+
+    app = create_app(settings, Exchange(settings, store=store))
+    try:
+        server = create_server(
+            app, host=args.host, port=args.port, threads=args.threads, ident="edxml-gateway",
+            # waitress buffers bodies to disk; past twice our cap it refuses them itself
+            # (plain 413); between the cap and that, the app answers Client.TooLarge.
+            max_request_body_size=2 * request_size_cap(settings.max_package_size),
+        )
+    except OSError as exc:
+        print(f"edxml-gateway serve: cannot listen on {args.host}:{args.port}: {exc}",
+              file=sys.stderr)
+        return 1
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"edxml-gateway: database {shown_url(settings.db_url)}, signature policy"
+          f" {settings.signature_policy}, packages up to {settings.max_package_size} bytes")
+    print(f"{WSDL_LINE_PREFIX}http://{host}:{server.effective_port}{ENDPOINT}?wsdl", flush=True)
+    _stop_on_signals()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    print("edxml-gateway stopped", flush=True)
+    return 0
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM stops the server like Ctrl-C does: the main loop ends, then we close."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
