@@ -136,10 +136,13 @@ def recipients(parsed: ParsedXml) -> Iterator[Problem]:
         senders = {_child_text(f, "OrganId") for f in _children(header, "From")}
         seen: set[str] = set()
         for to in _children(header, "To"):
-            organ_id = _child_text(to, "OrganId")
+            organ_ids = _children(to, "OrganId")
+            if not organ_ids:
+                continue  # a missing OrganId is the XSD's to report
+            organ_id = _text(organ_ids[0])
             if not organ_id:
-                yield Problem("EDX-TO-001", "To has an empty OrganId; give the recipient's agency"
-                              " identifier or remove this To", to.sourceline)
+                yield Problem("EDX-TO-001", "OrganId of To is empty; give the recipient's agency"
+                              " identifier or remove this To", organ_ids[0].sourceline)
             elif organ_id in seen:
                 yield Problem("EDX-TO-002", f"To {organ_id} is listed more than once; keep one To"
                               " per recipient", to.sourceline)
@@ -177,7 +180,8 @@ def _formatted(parsed: ParsedXml, names: frozenset[str], parse: Callable[[str], 
         try:
             parse(_text(element))
         except ValueError as exc:
-            yield Problem(rule_id, f"{_local(element)}: {exc}", element.sourceline)
+            advice = "" if "e.g." in str(exc) else "; correct it"
+            yield Problem(rule_id, f"{_local(element)}: {exc}{advice}", element.sourceline)
 
 
 def bussiness_parts(parsed: ParsedXml) -> Iterator[Problem]:

@@ -147,19 +147,44 @@ class _Copy:
     def __init__(self, root: etree._Element, orders: dict[str, tuple[str, ...]]):
         self.orders = orders
         self.root = copy.deepcopy(root)
+        self.problems: list[Problem] = []  # found while preparing the copy
         self.by_line: dict[tuple[int, str], list[etree._Element]] = {}
         stack = [self.root]
         while stack:
             element = stack.pop()
-            self.by_line.setdefault((element.sourceline or 0, element.tag), []).append(element)
             name = _local(element)
             if name in _OPAQUE:
                 continue
             if name in _BULK_TEXT and len(element) == 0:
                 element.text = None
             if name in orders:
+                for child in element:
+                    self._adopt_if_misnamed(child, name, orders[name])
                 _sort_children(element, orders[name])
             stack.extend(child for child in element if isinstance(child.tag, str))
+        for element in self.root.iter(tag=etree.Element):
+            self.by_line.setdefault((element.sourceline or 0, element.tag), []).append(element)
+
+    def _adopt_if_misnamed(self, child: etree._Element, parent: str,
+                           order: tuple[str, ...]) -> None:
+        """A known edXML name in the wrong namespace: report it once, then check it as edXML.
+
+        Its descendants in the same namespace follow silently: one mistake (a missing
+        prefix or xmlns), one problem, and the content is still checked.
+        """
+        if not isinstance(child.tag, str) or _local(child) is not None:
+            return
+        qname = etree.QName(child)
+        if qname.localname not in order:
+            return
+        where = f"namespace {qname.namespace}" if qname.namespace else "no namespace"
+        self.problems.append(Problem(
+            "EDX-XSD-002",
+            f"{qname.localname} in {parent} is in {where}; edXML elements belong to namespace"
+            f" {EDXML_NS}: use the edXML: prefix or declare that namespace", child.sourceline))
+        for element in child.iter(tag=etree.Element):
+            if etree.QName(element).namespace == qname.namespace:
+                element.tag = f"{{{EDXML_NS}}}{etree.QName(element).localname}"
 
     def find(self, line: int, tag: str) -> etree._Element | None:
         """The element of the copy an error at ``line`` about ``tag`` speaks of."""
@@ -174,13 +199,6 @@ class _Copy:
     def add(self, parent: etree._Element, name: str) -> None:
         """A line-less placeholder, so the next pass can look past the gap."""
         parent.append(etree.Element(f"{{{EDXML_NS}}}{name}"))
-        _sort_children(parent, self.orders.get(_local(parent), ()))
-
-    def move_to_edxml(self, element: etree._Element) -> None:
-        """Put a namespace-less edXML name into edXML, so its content is checked next pass."""
-        element.tag = f"{{{EDXML_NS}}}{etree.QName(element).localname}"
-        self.by_line.setdefault((element.sourceline or 0, element.tag), []).insert(0, element)
-        parent = element.getparent()
         _sort_children(parent, self.orders.get(_local(parent), ()))
 
 
@@ -208,7 +226,7 @@ def check_schema(parsed: ParsedXml) -> list[Problem]:
     """Every XSD violation of ``parsed``, in words that say what to change."""
     schema = schema_for(parsed.kind)
     tree = _Copy(parsed.root, child_order(parsed.kind))
-    problems: dict[tuple[str, int | None, str], Problem] = {}
+    problems = {(p.rule_id, p.line, p.message): p for p in tree.problems}
     valued: set[int] = set()  # elements already given a value problem (one each is enough)
     for _ in range(_MAX_PASSES):
         if schema.validate(tree.root):
@@ -307,11 +325,6 @@ def _explain_structure(error: _Error, tree: _Copy) -> tuple[Problem, Callable[[]
         return _missing(parent, expected[-1], tree)
     qname = etree.QName(element)
     where = etree.QName(parent).localname
-    if qname.namespace not in (EDXML_NS, DSIG_NS) and qname.localname in order:
-        ns = f"namespace {qname.namespace}" if qname.namespace else "no namespace"
-        text = (f"{qname.localname} in {where} is in {ns}; edXML elements belong to namespace"
-                f" {EDXML_NS}: use the edXML: prefix or declare that namespace")
-        return Problem("EDX-XSD-002", text, error.line), lambda: tree.move_to_edxml(element)
     if name in order:
         text = f"{name} appears more than once in {where}; the standard allows one, remove the rest"
     else:
