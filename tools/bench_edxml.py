@@ -167,16 +167,19 @@ def _machine() -> str:
     if cpuinfo.exists():
         match = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.M)
         cpu = match.group(1).strip() if match else cpu
-    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()},"
+    load = f", load average {os.getloadavg()[0]:.1f} at the start" if hasattr(os, "getloadavg") \
+        else ""
+    return (f"{cpu}, {os.cpu_count()} cores{load}, {platform.system()} {platform.release()},"
             f" Python {platform.python_version()}, lxml {version('lxml')},"
             f" signxml {version('signxml')}")
 
 
-def section(rows: list[dict[str, object]], memory: dict[str, str], command: str) -> str:
+def section(rows: list[dict[str, object]], memory: dict[str, str], command: str,
+            machine: str) -> str:
     lines = [
         f"## {SECTION}",
         "",
-        f"Measured {dt.date.today().isoformat()} on {_machine()}, with",
+        f"Measured {dt.date.today().isoformat()} on {machine}, with",
         f"`{command}`. Median of N runs after one warm-up; MB/s is package bytes (10^6) per",
         "second. read = `edxml.read`, validate = `edxml.parse` + `edxml.validate`,",
         "sign = `Signer.sign` (RSA-2048, SHA-256, exclusive c14n), verify = `Verifier.verify`",
@@ -233,8 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         probe_memory(args.probe[0], Path(args.probe[1]), Path(args.probe[2]))
         return 0
     command = " ".join([".venv/bin/python", "tools/bench_edxml.py", *sys.argv[1:]])
+    machine = _machine()  # before the benchmark itself loads the machine
     rows, memory = measure(args.runs)
-    text = section(rows, memory, command)
+    text = section(rows, memory, command, machine)
     print(text)
     if args.write:
         write_section(args.write, text)
