@@ -10,13 +10,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-
-from sqlalchemy.exc import SQLAlchemyError
-
-from gateway.core import Agencies, GatewayFault
-from gateway.store.migrate import DatabaseNotReady
+from typing import TYPE_CHECKING
 
 from .db import add_db_option, open_store
+
+if TYPE_CHECKING:
+    from gateway.core import Agencies
 
 __all__ = ["register"]
 
@@ -52,6 +51,12 @@ def _action(parser: argparse.ArgumentParser, func: Callable[..., None]) -> None:
 
 def _run(args: argparse.Namespace, func: Callable[[Agencies, argparse.Namespace], None]) -> int:
     """Run one action; every expected failure is one line on stderr and exit status 1."""
+    # Imported here so that other commands do not pay for the database stack.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gateway.core import Agencies, GatewayFault
+    from gateway.store.migrate import DatabaseNotReady
+
     try:
         store = open_store(args.db)
     except (DatabaseNotReady, SQLAlchemyError) as exc:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from typing import TYPE_CHECKING
 
 from gateway.core.settings import DEFAULT_DB_URL, Settings
-from gateway.store.db import Store
-from gateway.store.migrate import current_revision, require_current, upgrade
+
+if TYPE_CHECKING:
+    from gateway.store.db import Store
+
+# The database stack (SQLAlchemy, alembic) is imported inside the functions so that
+# commands that do not use the database (check, export-wsdl) start fast.
 
 __all__ = ["register", "add_db_option", "shown_url", "open_store"]
 
@@ -28,11 +30,16 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 def shown_url(url: str) -> str:
     """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
 
 
 def open_store(db: str | None) -> Store:
     """The store for --db / $GATEWAY_DB_URL; raises ``DatabaseNotReady`` before an upgrade."""
+    from gateway.store.db import Store
+    from gateway.store.migrate import require_current
+
     url = Settings.from_env(db_url=db).db_url
     store = Store(url)
     try:
@@ -55,6 +62,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gateway.store.migrate import current_revision, upgrade
+
     url = Settings.from_env(db_url=args.db).db_url
     try:
         upgrade(url)

@@ -22,7 +22,6 @@ from .auth import AUTH_FAILED_MESSAGE, secret_matches
 from .errors import AuthenticationFailed
 from .intake import check_size, read_submission, sha256_of
 from .results import Agency, FetchedDocument, PendingItem, Receipt, SignatureState, Staff, Trace
-from .routing import plan
 from .settings import Settings
 from .signatures import SignaturePolicy
 from .statuses import status_submissions
@@ -57,9 +56,11 @@ class Exchange:
             return original
         parsed, submission = read_submission(package, caller, self.settings.max_package_size)
         with self.store.read() as session:
-            # Cheap refusals (recipients, authorization, resends) before verifying a signature.
-            plan(session, submission)
+            # Cheap answers (resends, recipients, authorization) before verifying a signature.
+            prepared = ledger.prepare(session, submission)
             cert = session.scalar(select(AgencyRow.cert_pem).where(AgencyRow.organ_id == caller))
+        if isinstance(prepared, Receipt):
+            return prepared
         signature = self.signatures.check(parsed, cert)
         return ledger.record(self.store, [submission], signature)[0]
 

@@ -26,7 +26,7 @@ from .intake import Submission
 from .results import Receipt, SignatureState
 from .routing import Plan, plan
 
-__all__ = ["utcnow", "record", "find_duplicate", "receipt_of", "with_retries"]
+__all__ = ["utcnow", "record", "prepare", "find_duplicate", "receipt_of", "with_retries"]
 
 _ATTEMPTS = 3
 T = TypeVar("T")
@@ -63,10 +63,9 @@ def record(
 def _record_one(
     session: Session, submission: Submission, signature: SignatureState, now: datetime
 ) -> Receipt:
-    original = find_duplicate(session, submission.sender, submission.sha256)
-    if original is not None:
-        return original
-    routing = plan(session, submission)
+    routing = prepare(session, submission)
+    if isinstance(routing, Receipt):
+        return routing
     message = _message_row(submission, signature, routing, now)
     session.add(message)
     session.flush()
@@ -84,6 +83,17 @@ def _record_one(
         session.add(_status_event(message, submission, routing, now))
     session.flush()
     return receipt_of(session, message)
+
+
+def prepare(session: Session, submission: Submission) -> Receipt | Plan:
+    """The original receipt of an identical package, else the plan (or the refusing fault).
+
+    Run before the expensive signature check and again inside the write transaction.
+    """
+    original = find_duplicate(session, submission.sender, submission.sha256)
+    if original is not None:
+        return original
+    return plan(session, submission)
 
 
 def _message_row(

@@ -1,0 +1,61 @@
+"""Core tests run against real SQLite files made by the real migrations.
+
+The schema is migrated once per session into a template file; each test gets a
+copy, so every test starts from the same empty, upgraded database quickly.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.core import Agencies, Exchange, Settings
+from gateway.store.db import Store
+from gateway.store.migrate import upgrade
+
+from .packages import NAMES
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "gateway.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def db_url(template_db: Path, tmp_path: Path) -> str:
+    path = tmp_path / "gateway.sqlite3"
+    shutil.copyfile(template_db, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    store = Store(db_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def secrets(store: Store) -> dict[str, str]:
+    """The five test agencies, registered; their secrets by OrganId."""
+    agencies = Agencies(store)
+    return {organ_id: agencies.add(organ_id, name) for organ_id, name in NAMES.items()}
+
+
+@pytest.fixture
+def make_exchange(store: Store, secrets: dict[str, str]) -> Callable[..., Exchange]:
+    def make(**settings: Any) -> Exchange:
+        return Exchange(Settings(db_url=store.url, **settings), store=store)
+
+    return make
+
+
+@pytest.fixture
+def exchange(make_exchange: Callable[..., Exchange]) -> Exchange:
+    return make_exchange()
