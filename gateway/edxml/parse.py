@@ -17,7 +17,7 @@ from lxml import etree
 from .namespaces import EDXML_NS
 from .problems import MalformedPackage, Problem
 
-__all__ = ["ReaderSettings", "ParsedXml", "parse", "DEFAULT_SETTINGS"]
+__all__ = ["ReaderSettings", "ParsedXml", "parse", "safe_parser", "DEFAULT_SETTINGS"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class ParsedXml:
     kind: str  # "edoc" or "status"
 
 
-def _parser() -> etree.XMLParser:
+def safe_parser() -> etree.XMLParser:
+    """The parser for untrusted bytes: no DTD, no entities, no network (see module docstring)."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -62,9 +63,11 @@ def parse(data: bytes, settings: ReaderSettings = DEFAULT_SETTINGS) -> ParsedXml
             " send large files as separate packages or ask the hub to raise the limit",
         )])
     if not data.strip():
-        raise MalformedPackage([Problem("EDX-XML-001", "package is empty; send the .edxml file's bytes")])
+        raise MalformedPackage(
+            [Problem("EDX-XML-001", "package is empty; send the .edxml file's bytes")]
+        )
     try:
-        root = etree.fromstring(data, parser=_parser())
+        root = etree.fromstring(data, parser=safe_parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (exc.lineno, 0)
         raise MalformedPackage([Problem(
@@ -76,7 +79,8 @@ def parse(data: bytes, settings: ReaderSettings = DEFAULT_SETTINGS) -> ParsedXml
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise MalformedPackage([Problem(
             "EDX-XML-002",
-            "DOCTYPE declarations (DTDs, entities) are not allowed in edXML; remove the <!DOCTYPE ...>",
+            "DOCTYPE declarations (DTDs, entities) are not allowed in edXML;"
+            " remove the <!DOCTYPE ...>",
             1,
         )])
     encoding = (tree.docinfo.encoding or "UTF-8").upper().replace("_", "-")

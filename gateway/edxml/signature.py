@@ -36,7 +36,7 @@ from signxml import (
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidSignature
 
 from .namespaces import DSIG_NS, edxml
-from .parse import ParsedXml, _parser, parse
+from .parse import ParsedXml, parse, safe_parser
 from .problems import InvalidPackage, Problem
 
 __all__ = ["Signer", "Verifier", "SignatureReport"]
@@ -105,7 +105,7 @@ class _EdxmlSigner(XMLSigner):
 
     @property
     def parser(self) -> etree.XMLParser:
-        return _parser()
+        return safe_parser()
 
 
 class Signer:
@@ -280,7 +280,7 @@ class Verifier:
         config = replace(self._config, verification_time=leaf.not_valid_before_utc,
                          default_reference_c14n_method=_reference_c14n(signature))
         try:
-            result = _EdxmlVerifier().verify(root, x509_cert=leaf, parser=_parser(),
+            result = _EdxmlVerifier().verify(root, x509_cert=leaf, parser=safe_parser(),
                                           expect_config=config)
         except InvalidDigest:
             return _invalid("EDX-SIG-002", "the package was changed after it was signed (the digest"
