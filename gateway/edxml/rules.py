@@ -226,8 +226,9 @@ def attachments(parsed: ParsedXml) -> Iterator[Problem]:
 def _by_content_id(elements: Iterator[etree._Element]) -> dict[str, list[etree._Element]]:
     found: dict[str, list[etree._Element]] = {}
     for element in elements:
-        if _local(element.getparent()) in ("edXMLManifest", "AttachmentEncoded"):
-            key = normalize_content_id(_child_text(element, "ContentId"))
+        content_ids = _children(element, "ContentId")  # none at all: the XSD reports it
+        if content_ids and _local(element.getparent()) in ("edXMLManifest", "AttachmentEncoded"):
+            key = normalize_content_id(_text(content_ids[0]))
             found.setdefault(key, []).append(element)
     return found
 

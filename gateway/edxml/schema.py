@@ -5,8 +5,8 @@ name, so refusing a package for its order would refuse real agencies. The XSDs
 in ``xsd/`` keep strict sequences (presence and counts matter); we validate a
 *copy* of the tree whose known containers have their children re-sorted into
 the standard's order, taken from the XSDs themselves so the order is written
-once. lxml keeps ``sourceline`` on copied and moved elements, so problems still
-point at the sender's lines.
+once. Each element of the copy is numbered, and the numbers lead back to the
+sender's lines (a copy loses line numbers past 65535, see ``_Copy``).
 
 libxml2 stops checking a container's children at its first misplaced child, so
 one pass would hide later problems of the same container. After each pass the
@@ -52,6 +52,7 @@ XSD_RULES: dict[str, str] = {
 
 _XS = "http://www.w3.org/2001/XMLSchema"
 _MAX_PASSES = 25
+_LAST_NUMBER = 65534  # element numbers fit libxml2's unsigned short line (65535 = unknown)
 _BULK_TEXT = {"ContentTransferEncoded"}
 _OPAQUE = {"Signature"}  # never sorted, repaired or looked into
 _PATTERN_WORDS = {
@@ -142,13 +143,31 @@ def _sort_children(element: etree._Element, order: tuple[str, ...]) -> None:
 
 
 class _Copy:
-    """The tree being validated: a sorted copy of the package, repaired between passes."""
+    """The tree being validated: a sorted copy of the package, repaired between passes.
+
+    A copied node keeps its line only below 65535 (libxml2 stores it in an unsigned
+    short), and a 20 MB base64 text spans far more lines. So each element of the copy
+    is numbered instead: its "line" for libxml2 is that number, which identifies the
+    element an error speaks of, and ``lines`` maps it back to the sender's line.
+    Placeholders are numbered 0, like any node libxml2 did not read.
+    """
 
     def __init__(self, root: etree._Element, orders: dict[str, tuple[str, ...]]):
         self.orders = orders
         self.root = copy.deepcopy(root)
         self.problems: list[Problem] = []  # found while preparing the copy
-        self.by_line: dict[tuple[int, str], list[etree._Element]] = {}
+        self.lines: list[int | None] = [None]
+        for original, twin in zip(root.iter(), self.root.iter(), strict=True):
+            if isinstance(twin.tag, str):
+                twin.sourceline = min(len(self.lines), _LAST_NUMBER)
+                if len(self.lines) < _LAST_NUMBER:
+                    self.lines.append(original.sourceline)
+        self._prepare(orders)
+        self.numbered: dict[tuple[int, str], etree._Element] = {}
+        for element in self.root.iter(tag=etree.Element):
+            self.numbered.setdefault((element.sourceline or 0, element.tag), element)
+
+    def _prepare(self, orders: dict[str, tuple[str, ...]]) -> None:
         stack = [self.root]
         while stack:
             element = stack.pop()
@@ -162,8 +181,6 @@ class _Copy:
                     self._adopt_if_misnamed(child, name, orders[name])
                 _sort_children(element, orders[name])
             stack.extend(child for child in element if isinstance(child.tag, str))
-        for element in self.root.iter(tag=etree.Element):
-            self.by_line.setdefault((element.sourceline or 0, element.tag), []).append(element)
 
     def _adopt_if_misnamed(self, child: etree._Element, parent: str,
                            order: tuple[str, ...]) -> None:
@@ -181,23 +198,25 @@ class _Copy:
         self.problems.append(Problem(
             "EDX-XSD-002",
             f"{qname.localname} in {parent} is in {where}; edXML elements belong to namespace"
-            f" {EDXML_NS}: use the edXML: prefix or declare that namespace", child.sourceline))
+            f" {EDXML_NS}: use the edXML: prefix or declare that namespace", self.line_of(child)))
         for element in child.iter(tag=etree.Element):
             if etree.QName(element).namespace == qname.namespace:
                 element.tag = f"{{{EDXML_NS}}}{etree.QName(element).localname}"
 
-    def find(self, line: int, tag: str) -> etree._Element | None:
-        """The element of the copy an error at ``line`` about ``tag`` speaks of."""
-        for element in self.by_line.get((line, tag), ()):
-            if element is self.root or element.getparent() is not None:
-                return element
-        return None
+    def line_of(self, element: etree._Element) -> int | None:
+        """The sender's line of an element of the copy (None for placeholders)."""
+        number = element.sourceline or 0
+        return self.lines[number] if 0 < number < len(self.lines) else None
+
+    def find(self, number: int, tag: str) -> etree._Element | None:
+        """The element of the copy an error about ``tag`` at ``number`` speaks of."""
+        return self.numbered.get((number, tag))
 
     def remove(self, element: etree._Element) -> None:
         element.getparent().remove(element)
 
     def add(self, parent: etree._Element, name: str) -> None:
-        """A line-less placeholder, so the next pass can look past the gap."""
+        """A placeholder (number 0), so the next pass can look past the gap."""
         parent.append(etree.Element(f"{{{EDXML_NS}}}{name}"))
         _sort_children(parent, self.orders.get(_local(parent), ()))
 
@@ -215,7 +234,7 @@ _STRUCTURAL = "SCHEMAV_ELEMENT_CONTENT"
 class _Error:
     """One libxml2 error, tied back to the element of the copy it speaks of."""
 
-    line: int
+    line: int | None  # the sender's line
     type_name: str
     element: etree._Element | None
     attribute: str | None
@@ -253,12 +272,13 @@ def _errors(log: etree._ListErrorLog, tree: _Copy) -> Iterator[_Error]:
     for entry in log:
         if not entry.line:
             continue
+        line = tree.lines[entry.line] if entry.line < len(tree.lines) else None
         match = _ERROR_RE.match(entry.message)
         if match is None:
-            yield _Error(entry.line, entry.type_name, None, None, entry.message)
+            yield _Error(line, entry.type_name, None, None, entry.message)
             continue
         element = tree.find(entry.line, match["tag"])
-        yield _Error(entry.line, entry.type_name, element, match["attribute"], match["text"])
+        yield _Error(line, entry.type_name, element, match["attribute"], match["text"])
 
 
 # ---------------------------------------------------------------- explaining one error
@@ -336,7 +356,7 @@ def _explain_structure(error: _Error, tree: _Copy) -> tuple[Problem, Callable[[]
 def _missing(parent: etree._Element, missing: str, tree: _Copy) -> tuple[Problem, Callable]:
     where = etree.QName(parent).localname
     problem = Problem("EDX-XSD-001", f"{where} lacks the required element {missing}; add"
-                      f" <{missing}> inside <{where}>", parent.sourceline)
+                      f" <{missing}> inside <{where}>", tree.line_of(parent))
     return problem, lambda: tree.add(parent, missing)
 
 
