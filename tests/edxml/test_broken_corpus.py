@@ -18,6 +18,7 @@ import pytest
 from conftest import REAL_PACKAGES, real_package_paths
 
 from gateway.edxml import MalformedPackage, ReaderSettings, parse, validate
+from gateway.edxml.parse import DEFAULT_SETTINGS
 from gateway.edxml.problems import Problem
 from gateway.edxml.rules import RULES
 
@@ -49,7 +50,7 @@ class Case:
     id: str
     data: bytes
     rule_id: str
-    settings: ReaderSettings = ReaderSettings()
+    settings: ReaderSettings = DEFAULT_SETTINGS
 
 
 DOCTYPE_ROOT = f'<edXML xmlns="{NS}">&x;</edXML>'
@@ -142,7 +143,7 @@ CASES = [
                                                 "<edXML:CodeNumber>123456789012<")),
          "EDX-XSD-004"),
     Case("codenotation-too-long", edit(DOCUMENT, ("VPCP-KGVX</edXML:CodeNotation>",
-                                                  "VPCP-KGVX-" + "X" * 25 + "</edXML:CodeNotation>")),
+                                                  f"VPCP-KGVX-{'X' * 25}</edXML:CodeNotation>")),
          "EDX-XSD-004"),
     Case("organname-too-long", edit(DOCUMENT, ("<edXML:OrganName>Văn phòng Chính phủ<",
                                                f"<edXML:OrganName>{'VPCP ' * 41}<")),
@@ -152,7 +153,8 @@ CASES = [
     Case("typernotation-too-long", edit(DOCUMENT, ("<edXML:TyperNotation>NVA<",
                                                    "<edXML:TyperNotation>Nguyễn Văn An<")),
          "EDX-XSD-004"),
-    Case("place-too-long", edit(DOCUMENT, ("<edXML:Place>Hà Nội<", f"<edXML:Place>{'Hà Nội ' * 8}<")),
+    Case("place-too-long", edit(DOCUMENT, ("<edXML:Place>Hà Nội<",
+                                           f"<edXML:Place>{'Hà Nội ' * 8}<")),
          "EDX-XSD-004"),
     Case("unknown-attribute", edit(DOCUMENT, ('Manifest version="1.0"',
                                               'Manifest version="1.0" signed="yes"')),
@@ -237,7 +239,7 @@ CASES = [
 ]
 
 
-def problems_of(data: bytes, settings: ReaderSettings = ReaderSettings()) -> list[Problem]:
+def problems_of(data: bytes, settings: ReaderSettings = DEFAULT_SETTINGS) -> list[Problem]:
     """The gateway's path: parse, then validate; a refusal by the parser is its problems."""
     try:
         return validate(parse(data, settings))
