@@ -114,13 +114,13 @@ def new_document(
     (update; a plain id is a receiver of type "0").
     """
     _check_bussiness(bussiness_doc_type, previous_document_id, replaced_documents)
-    if not recipients:
-        raise ValueError("a document needs at least one recipient (To)")
     from_ = _organization(sender)
+    to = [_organization(r) for r in recipients]
+    _check_recipients(from_.organ_id, [organization.organ_id for organization in to])
     promulgated = _edxml_date(promulgation_date) or format_date(now_vn())
     header = MessageHeader(
         from_=from_,
-        to=[_organization(r) for r in recipients],
+        to=to,
         code=Code(code_number, code_notation),
         promulgation_info=PromulgationInfo(promulgation_place, promulgated),
         document_type=DocumentType(document_type, type_name, type_detail),
@@ -402,6 +402,16 @@ def _check_bussiness(
                          " pass previous_document_id=")
     if doc_type == REPLACE and not replaced:
         raise ValueError("a replace lists what it replaces: pass replaced_documents=")
+
+
+def _check_recipients(sender: str, recipients: list[str]) -> None:
+    if not recipients:
+        raise ValueError("a document needs at least one recipient (To)")
+    if sender in recipients:
+        raise ValueError(f"{sender} is the sender; an agency does not send to itself")
+    repeated = sorted({r for r in recipients if recipients.count(r) > 1})
+    if repeated:
+        raise ValueError(f"recipients listed more than once: {', '.join(repeated)}")
 
 
 def _document_info(

@@ -110,7 +110,7 @@ def organizations(
 ) -> st.SearchStrategy[Organization]:
     return st.builds(
         Organization,
-        organ_id=organ_id or organ_ids(),
+        organ_id=organ_ids() if organ_id is None else organ_id,
         organization_in_charge=_optional(xml_text(500)),
         organ_name=_optional(xml_text(200)),
         organ_add=_optional(xml_text(500)),
@@ -166,12 +166,15 @@ def files(draw: st.DrawFn, max_files: int = 3) -> tuple[list[Reference], list[At
 
 
 @st.composite
-def signatures(draw: st.DrawFn) -> bytes:
-    """A Signature element as the reader stores it: exclusive c14n, in any of the real namespaces.
+def signatures(
+    draw: st.DrawFn, namespaces: tuple[str | None, ...] = (DSIG_NS, EDXML_NS)
+) -> bytes:
+    """A Signature element as the reader stores it: exclusive c14n, in the real namespaces.
 
-    Not a verifiable signature: only its survival through read and write is at stake.
+    Not a verifiable signature: only its survival through read and write is at
+    stake. Pass ``None`` among ``namespaces`` for the (invalid) namespace-less kind.
     """
-    namespace = draw(st.sampled_from([DSIG_NS, EDXML_NS, None]))
+    namespace = draw(st.sampled_from(namespaces))
     qualify = (lambda local: f"{{{namespace}}}{local}") if namespace else (lambda local: local)
     root = etree.Element(qualify("Signature"), nsmap={None: namespace} if namespace else None)
     info = etree.SubElement(root, qualify("SignedInfo"))
@@ -216,7 +219,10 @@ def _bussiness(draw: st.DrawFn, recipients: list[str]) -> Bussiness:
 def packages(draw: st.DrawFn, signed: bool | None = None) -> Package:
     """A valid document package; ``signed`` True/False forces a stored signature on/off."""
     sender = draw(organizations())
-    to = draw(st.lists(organizations(), min_size=1, max_size=4, unique_by=lambda o: o.organ_id))
+    to = draw(st.lists(
+        organizations(organ_ids().filter(lambda organ_id: organ_id != sender.organ_id)),
+        min_size=1, max_size=4, unique_by=lambda o: o.organ_id,
+    ))
     number, notation, day = draw(_digits(1, 11)), draw(_notations()), draw(_dates())
     header = MessageHeader(
         from_=sender,

@@ -26,6 +26,7 @@ from gateway.edxml import (
     change_refused,
     finished,
     new_document,
+    parse,
     processing,
     read,
     refused,
@@ -34,6 +35,7 @@ from gateway.edxml import (
     status_message,
     take_back,
     update_document,
+    validate,
     write,
 )
 from gateway.edxml.formats import today_vn
@@ -63,10 +65,12 @@ def schema(name: str) -> etree.XMLSchema:
 
 
 def assert_valid(message: Package | StatusMessage) -> None:
+    """Valid twice over: the XSD read directly, and the library's validator with its rules."""
     name = "edxml-package.xsd" if isinstance(message, Package) else "edxml-status.xsd"
     xsd = schema(name)
-    document = etree.fromstring(write(message))
-    assert xsd.validate(document), [str(e) for e in xsd.error_log]
+    written = write(message)
+    assert xsd.validate(etree.fromstring(written)), [str(e) for e in xsd.error_log]
+    assert validate(parse(written)) == []
 
 
 def round_trips(message: Package | StatusMessage) -> None:
@@ -124,9 +128,14 @@ def test_explicit_document_id_wins():
     assert a_document(document_id="0c5b6e0a-uuid").document_id == "0c5b6e0a-uuid"
 
 
-def test_a_document_needs_a_recipient():
-    with pytest.raises(ValueError, match="recipient"):
-        a_document(recipients=[])
+@pytest.mark.parametrize("recipients,message", [
+    ([], "at least one recipient"),
+    ([NGHE_AN, "000.00.00.G22"], "does not send to itself"),
+    ([NGHE_AN, CAO_BANG, Organization(NGHE_AN)], "more than once: 000.00.00.H41"),
+])
+def test_recipients_are_real_others_listed_once(recipients, message):
+    with pytest.raises(ValueError, match=message):
+        a_document(recipients=recipients)
 
 
 def test_revoke_names_the_earlier_document():
