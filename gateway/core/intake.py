@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gateway import edxml
-from gateway.edxml.formats import STATUS_CODES, parse_timestamp
+from gateway.edxml.formats import parse_timestamp
 
 from .errors import InvalidPackage, MalformedPackage, SenderMismatch, TooLarge
 from .results import Staff
@@ -124,12 +124,7 @@ def _document_submission(package: edxml.Package, data: bytes) -> Submission:
 
 
 def _status_submission(message: edxml.StatusMessage, data: bytes) -> Submission:
-    code = message.status_code.strip()
-    if code not in STATUS_CODES:
-        raise InvalidPackage(
-            f"StatusCode {code!r} is not a known status; use one of {', '.join(STATUS_CODES)}",
-            rule_ids=["EDX-STATUS-CODE"],
-        )
+    code = message.status_code.strip()  # validate() has checked it (EDX-STATUS-001)
     document_id = _document_id(message.document_id, "ResponseFor/DocumentId")
     info = message.staff_info
     staff = Staff(info.department, info.staff, info.email, info.mobile) if info else None
@@ -147,12 +142,11 @@ def _status_submission(message: edxml.StatusMessage, data: bytes) -> Submission:
 def _document_id(value: str | None, where: str) -> str:
     document_id = (value or "").strip()
     if not document_id:
-        raise InvalidPackage(f"{where} is missing or empty; the gateway routes by it",
-                             rule_ids=["EDX-DOCID"])
+        raise InvalidPackage(f"{where} is empty; the gateway routes by it, give the document's id")
     if len(document_id) > DOCUMENT_ID_MAX:
         raise InvalidPackage(
-            f"{where} is {len(document_id)} characters long; at most {DOCUMENT_ID_MAX} are kept",
-            rule_ids=["EDX-DOCID"],
+            f"{where} is {len(document_id)} characters long; this gateway keeps at most"
+            f" {DOCUMENT_ID_MAX}: use the standard's OrganId,yyyy/MM/dd,Number/Notation form"
         )
     return document_id
 

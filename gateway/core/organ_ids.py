@@ -1,6 +1,8 @@
-"""OrganId checks for the directory, using the edXML library's rule (written once there)."""
+"""OrganId checks for the directory, with the edXML library's rule (written once there)."""
 
 from __future__ import annotations
+
+from gateway.edxml.rules import organ_id_error
 
 from .errors import InvalidRequest
 
@@ -8,12 +10,8 @@ __all__ = ["check_organ_id"]
 
 
 def check_organ_id(value: str | None, what: str = "OrganId") -> str:
-    """Return ``value`` when it is a valid OrganId; else ``InvalidRequest`` saying why."""
-    # TEMPORARY until gateway.edxml.rules lands (H2): replace with its OrganId rule.
-    allowed = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.")
-    if not value or len(value) > 35 or not set(value) <= allowed:
-        raise InvalidRequest(
-            f"{what} {value!r} is not a valid agency code: at most 35 characters of 0-9, A-Z"
-            " and '.', like 000.00.00.G22"
-        )
-    return value
+    """Return ``value`` when it is an agency identifier; else ``InvalidRequest`` saying why."""
+    error = organ_id_error(value if isinstance(value, str) else "")
+    if error is not None:
+        raise InvalidRequest(f"{what} {error}", rule_ids=["EDX-ORGID-001"])
+    return value  # type: ignore[return-value]

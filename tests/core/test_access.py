@@ -63,10 +63,10 @@ def test_secrets_are_long_random_and_stored_only_as_hashes(
 
 
 @pytest.mark.parametrize("organ_id, name, parent, message", [
-    ("000.00.00.g22", "x", None, "not a valid"),
-    ("000.00.00.G22 ", "x", None, "not a valid"),
-    ("", "x", None, "not a valid"),
-    ("0" * 36, "x", None, "not a valid"),
+    ("000.00.00.g22", "x", None, "not an agency identifier"),
+    ("000.00.00.G22 ", "x", None, "not an agency identifier"),
+    ("", "x", None, "empty"),
+    ("0" * 36, "x", None, "not an agency identifier"),
     ("000.00.00.H77", "", None, "name"),
     ("000.00.00.H77", "x" * 201, None, "name"),
     ("000.00.00.H77", "x", "bad parent", "parent"),
