@@ -20,8 +20,13 @@ ensure_venv() {
     fi
     if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$stamp" ]; then
         echo "==> installing edxml-gateway$extras into $venv"
-        "$venv/bin/python" -m pip install -q --upgrade pip
-        "$venv/bin/python" -m pip install -q -e ".$extras"
+        # pip's output goes to a log shown only on failure: setuptools is noisy about editable installs.
+        if ! { "$venv/bin/python" -m pip install --upgrade pip \
+               && "$venv/bin/python" -m pip install -e ".$extras"; } > "$venv/pip.log" 2>&1; then
+            cat "$venv/pip.log" >&2
+            echo "error: installing into $venv failed (see above); check network access to PyPI" >&2
+            return 1
+        fi
         echo "$stamp" > "$venv/.installed"
     fi
 }
