@@ -159,7 +159,7 @@ def _log_request(environ: dict, status: list[str], started: float) -> None:
         environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
         environ.get("gateway.operation", "-"), environ.get("gateway.caller", "-"),
         status[0].split(" ", 1)[0] if status else "-",
-        f" {fault.code}" if fault is not None else "",
+        f" {fault.code}: {fault.message[:200]}" if fault is not None else "",
         (time.monotonic() - started) * 1000,
     )
 

@@ -12,6 +12,7 @@ by the SOAP envelope prefix (``soap:Client.Authentication``, the SOAP 1.1 conven
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from lxml import etree
@@ -52,9 +53,22 @@ def _is_client_code(code: object) -> bool:
     return isinstance(code, str) and (code == "Client" or code.startswith("Client."))
 
 
+_SPYNE_WORDS = (
+    (re.compile(r"^'(\w+)' member does not respect frequency constraints"),
+     r"argument '\1' is missing or given more than once"),
+    (re.compile(r"^The value None could not be validated"),
+     "an argument is nil or empty where a value is required"),
+)
+
+
 def _request_message(error: Fault) -> str:
-    """Spyne's words for a bad argument, cut short: they may quote a huge value."""
+    """Spyne's words for a bad argument, clearer where we can, and cut short: they may
+    quote a huge value."""
     detail = str(error.faultstring or error.faultcode)
+    for pattern, words in _SPYNE_WORDS:
+        if pattern.match(detail):
+            detail = pattern.sub(words, detail).rstrip(".")
+            break
     if len(detail) > _MESSAGE_LIMIT:
         detail = detail[:_MESSAGE_LIMIT] + "..."
     return (f"the request does not match the WSDL ({detail}); check the operation's required"

@@ -24,6 +24,8 @@ __all__ = ["SoapRequest", "request_size_cap", "read_body", "parse_envelope", "SO
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 _ENVELOPE_OVERHEAD = 64 * 1024
 _BLOCK = 1024 * 1024
+_PROLOG = 64 * 1024
+"""How far to look for a DOCTYPE before parsing (for a clear message; parsing checks too)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ def _parse_xml(body: bytes) -> etree._Element:
     if not body.strip():
         raise InvalidRequest("the request body is empty; POST a SOAP 1.1 envelope"
                              " (Content-Type: text/xml) to /soap")
+    if b"<!DOCTYPE" in body[:_PROLOG]:
+        raise _doctype()
     try:
         root = etree.fromstring(body, parser=_parser())
     except etree.XMLSyntaxError as exc:
@@ -120,9 +124,13 @@ def _parse_xml(body: bytes) -> etree._Element:
                              " POST a SOAP 1.1 envelope") from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise InvalidRequest("the request contains a DOCTYPE (DTD or entities), which SOAP"
-                             " forbids; remove the <!DOCTYPE ...> declaration")
+        raise _doctype()
     return root
+
+
+def _doctype() -> InvalidRequest:
+    return InvalidRequest("the request contains a DOCTYPE (DTD or entities), which SOAP"
+                          " forbids; remove the <!DOCTYPE ...> declaration")
 
 
 def _envelope_parts(root: etree._Element) -> tuple[etree._Element | None, etree._Element]:

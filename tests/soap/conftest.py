@@ -1,0 +1,205 @@
+"""A real gateway for SOAP tests: `edxml-gateway serve` in a subprocess on 127.0.0.1.
+
+The database is made once per session by the real CLI (`db upgrade`, then `agency add`
+for each test agency, reading each secret from the last line of its output); every
+gateway gets its own copy of that file in tmp_path. The server listens on a free port
+(`--port 0`; it prints the WSDL address it got) and is stopped with SIGTERM, or killed
+with SIGKILL by the tests that prove nothing is lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import zeep
+from zeep.transports import Transport
+from zeep.wsse.username import UsernameToken
+
+from .packages import NAMES
+
+START_TIMEOUT = 30
+WSDL_PREFIX = "WSDL: "
+
+
+def cli() -> list[str]:
+    """The installed `edxml-gateway` console script next to this Python."""
+    script = Path(sys.executable).with_name("edxml-gateway")
+    if not script.exists():
+        pytest.fail(f"{script} is missing: install the package with"
+                    " `pip install -e '.[test]'` in this environment (tools/test does it)")
+    return [str(script)]
+
+
+def run_cli(*args: str, db_url: str) -> str:
+    """Run one CLI command against ``db_url``; its stdout (fails the test on exit != 0)."""
+    env = {**os.environ, "GATEWAY_DB_URL": db_url}
+    done = subprocess.run([*cli(), *args], env=env, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        pytest.fail(f"edxml-gateway {' '.join(args)} failed ({done.returncode}):"
+                    f" {done.stderr.strip()}")
+    return done.stdout
+
+
+def db_url_of(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def registered_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """An upgraded database with the test agencies registered, and their secrets."""
+    path = tmp_path_factory.mktemp("soap-template") / "gateway.sqlite3"
+    run_cli("db", "upgrade", db_url=db_url_of(path))
+    secrets = {}
+    for organ_id, name in NAMES.items():
+        output = run_cli("agency", "add", organ_id, "--name", name, db_url=db_url_of(path))
+        secrets[organ_id] = output.strip().splitlines()[-1]
+    _checkpoint(path)
+    return path, secrets
+
+
+def _checkpoint(path: Path) -> None:
+    """Fold the WAL into the file so a plain copy of it is the whole database."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+@dataclass
+class Gateway:
+    """A running gateway process and what a test needs to talk to it."""
+
+    db_path: Path
+    secrets: dict[str, str]
+    options: tuple[str, ...] = ()
+    process: subprocess.Popen | None = None
+    wsdl_url: str = ""
+    log_path: Path | None = None
+    clients: dict[Any, zeep.Client] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.wsdl_url.split("?", 1)[0]
+
+    def start(self) -> None:
+        self.log_path = self.db_path.with_suffix(".log")
+        log = self.log_path.open("ab")
+        env = {**os.environ, "GATEWAY_DB_URL": db_url_of(self.db_path)}
+        self.process = subprocess.Popen(
+            [*cli(), "serve", "--host", "127.0.0.1", "--port", "0", *self.options],
+            env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+        )
+        log.close()
+        self.wsdl_url = self._wait_for_wsdl_line()
+        self.clients.clear()
+
+    def _wait_for_wsdl_line(self) -> str:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith(WSDL_PREFIX):
+                return line[len(WSDL_PREFIX):].strip()
+        self.process.wait(START_TIMEOUT)
+        pytest.fail(f"the gateway exited ({self.process.returncode}) before serving:"
+                    f" {self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def stop(self) -> int:
+        """SIGTERM, as a service manager stops it; the exit status."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(START_TIMEOUT)
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean up, as in a power cut of the process."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(START_TIMEOUT)
+
+    def restart_after_kill(self) -> None:
+        self.kill()
+        self.start()
+
+    def client(self, organ_id: str | None, *, auth: str = "basic",
+               secret: str | None = None) -> zeep.Client:
+        """A zeep client built from the served WSDL, signing in as ``organ_id``."""
+        secret = self.secrets.get(organ_id, "") if secret is None else secret
+        key = (organ_id, auth, secret, self.wsdl_url)
+        if key not in self.clients:
+            session = requests.Session()
+            wsse = None
+            if organ_id is not None and auth == "basic":
+                session.auth = (organ_id, secret)
+            elif organ_id is not None and auth == "wsse":
+                wsse = UsernameToken(organ_id, secret)
+            self.clients[key] = zeep.Client(self.wsdl_url, transport=Transport(session=session),
+                                            wsse=wsse)
+        return self.clients[key]
+
+    def post(self, body: bytes | str, *, organ_id: str | None = None,
+             secret: str | None = None, method: str = "POST", path: str = "/soap",
+             headers: dict[str, str] | None = None) -> requests.Response:
+        """A raw HTTP request to the gateway (HTTP Basic when ``organ_id`` is given)."""
+        all_headers = {"Content-Type": "text/xml; charset=utf-8", **(headers or {})}
+        if organ_id is not None:
+            secret = self.secrets.get(organ_id, "") if secret is None else secret
+            token = base64.b64encode(f"{organ_id}:{secret}".encode()).decode()
+            all_headers["Authorization"] = f"Basic {token}"
+        base = self.url.rsplit("/soap", 1)[0]
+        return requests.request(method, base + path, data=body, headers=all_headers,
+                                timeout=60)
+
+    def snapshot(self) -> list[str]:
+        """Every row of every table, as SQL: equal before and after means nothing changed."""
+        connection = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
+        try:
+            return list(connection.iterdump())
+        finally:
+            connection.close()
+
+
+def _launch(registered_db: tuple[Path, dict[str, str]], directory: Path,
+            options: tuple[str, ...] = ()) -> Gateway:
+    template, secrets = registered_db
+    path = directory / "gateway.sqlite3"
+    shutil.copyfile(template, path)
+    gateway = Gateway(db_path=path, secrets=dict(secrets), options=options)
+    gateway.start()
+    return gateway
+
+
+def _shut(gateway: Gateway) -> None:
+    if gateway.process is not None and gateway.process.poll() is None:
+        gateway.stop()
+
+
+@pytest.fixture
+def gateway(registered_db, tmp_path: Path) -> Iterator[Gateway]:
+    """A fresh gateway (own database) for one test."""
+    running = _launch(registered_db, tmp_path)
+    yield running
+    _shut(running)
+
+
+SMALL_LIMIT = 200_000
+"""Package size limit of the shared gateway, so 'too large' tests stay small."""
+
+
+@pytest.fixture(scope="module")
+def shared_gateway(registered_db, tmp_path_factory) -> Iterator[Gateway]:
+    """One gateway for a module of tests that each check they changed nothing."""
+    running = _launch(registered_db, tmp_path_factory.mktemp("shared"),
+                      ("--max-package-size", str(SMALL_LIMIT)))
+    yield running
+    _shut(running)
