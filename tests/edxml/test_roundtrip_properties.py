@@ -11,10 +11,12 @@ from functools import cache
 from importlib.resources import as_file, files
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
-from edxml.strategies import packages, status_messages
+from edxml.strategies import packages, status_messages, xml_text
 from gateway.edxml import (
+    MalformedPackage,
     Package,
     StatusMessage,
     parse,
@@ -24,6 +26,7 @@ from gateway.edxml import (
     validate,
     write,
 )
+from gateway.edxml.namespaces import EDXML_NS
 
 PROPERTY = settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -74,3 +77,44 @@ def test_the_strategies_make_messages_the_validator_accepts(package, status):
         schema = _schema(name)
         assert schema.validate(etree.fromstring(written)), str(schema.error_log)
         assert validate(parse(written)) == []
+
+
+_NAMES = [
+    "edXMLEnvelope", "edXMLHeader", "MessageHeader", "From", "To", "OrganId", "Code",
+    "CodeNumber", "CodeNotation", "PromulgationInfo", "DocumentType", "SignerInfo", "Subject",
+    "DocumentId", "ResponseFor", "StaffInfo", "StatusCode", "Timestamp", "TraceHeaderList",
+    "TraceHeader", "Bussiness", "BussinessDocType", "ReplacementInfoList", "ReplacementInfo",
+    "OrganIdList", "BussinessDocumentInfo", "ReceiverList", "Receiver", "edXMLBody",
+    "edXMLManifest", "Reference", "ContentId", "AttachmentEncoded", "Attachment",
+    "ContentTransferEncoded", "Signature", "OtherInfo", "Appendixes", "ToPlaces",
+]
+
+
+def _trees() -> st.SearchStrategy[etree._Element]:
+    def element(name: str, text: str | None, children: list[etree._Element]) -> etree._Element:
+        node = etree.Element(f"{{{EDXML_NS}}}{name}")
+        node.text = text
+        node.extend(children)
+        return node
+
+    leaves = st.builds(element, st.sampled_from(_NAMES), st.none() | xml_text(8), st.just([]))
+    return st.recursive(
+        leaves,
+        lambda kids: st.builds(element, st.sampled_from(_NAMES), st.none(),
+                               st.lists(kids, max_size=5)),
+        max_leaves=40,
+    )
+
+
+@settings(PROPERTY, max_examples=150)
+@given(st.lists(_trees(), max_size=3))
+def test_any_tree_of_edxml_names_reads_or_is_malformed_never_crashes(children):
+    """Vendors' software writes every wrong shape eventually; none may crash the reader."""
+    root = etree.Element(f"{{{EDXML_NS}}}edXML", nsmap={None: EDXML_NS})
+    root.extend(children)
+    try:
+        message = read(etree.tostring(root))
+    except MalformedPackage as exc:
+        assert exc.problems and all(p.rule_id.startswith("EDX-XML-") for p in exc.problems)
+    else:
+        assert read(write(message)) == message
