@@ -50,11 +50,14 @@ class Exchange:
     def send_document(self, caller: str, package: bytes) -> Receipt:
         """Accept a document or status package; the identical package again is a duplicate."""
         check_size(package, self.settings.max_package_size)
+        digest = sha256_of(package)
         with self.store.read() as session:
-            original = ledger.find_duplicate(session, caller, sha256_of(package))
+            original = ledger.find_duplicate(session, caller, digest)
         if original is not None:
-            return original
-        parsed, submission = read_submission(package, caller, self.settings.max_package_size)
+            return original  # before parsing: a client retrying a 20 MB upload gets a quick answer
+        parsed, submission = read_submission(
+            package, caller, self.settings.max_package_size, digest
+        )
         with self.store.read() as session:
             # Cheap answers (resends, recipients, authorization) before verifying a signature.
             prepared = ledger.prepare(session, submission)

@@ -69,10 +69,10 @@ def problem_summary(problems: list[edxml.Problem]) -> str:
 
 
 def read_submission(
-    data: bytes, caller: str, max_size: int
+    data: bytes, caller: str, max_size: int, sha256: str | None = None
 ) -> tuple[edxml.ParsedXml, Submission]:
-    """Parse, validate and read ``data`` sent by ``caller``; raise the fault it deserves."""
-    check_size(data, max_size)
+    """Parse, validate and read ``data`` sent by ``caller`` (whose size was checked with
+    ``check_size``); raise the fault it deserves."""
     try:
         parsed = edxml.parse(data, edxml.ReaderSettings(max_size=max_size))
     except edxml.MalformedPackage as exc:
@@ -97,21 +97,25 @@ def read_submission(
             f"package says it is from {message.sender!r} (From/OrganId) but you signed in as"
             f" {caller!r}; an agency sends only as itself: correct From/OrganId"
         )
-    return parsed, submission_of(message, data)
+    return parsed, submission_of(message, data, sha256)
 
 
-def submission_of(message: edxml.Package | edxml.StatusMessage, data: bytes) -> Submission:
+def submission_of(
+    message: edxml.Package | edxml.StatusMessage, data: bytes, sha256: str | None = None
+) -> Submission:
+    """What routing and storage need from a read message; ``sha256`` of ``data`` if known."""
+    digest = sha256 or sha256_of(data)
     if isinstance(message, edxml.StatusMessage):
-        return _status_submission(message, data)
-    return _document_submission(message, data)
+        return _status_submission(message, data, digest)
+    return _document_submission(message, data, digest)
 
 
-def _document_submission(package: edxml.Package, data: bytes) -> Submission:
+def _document_submission(package: edxml.Package, data: bytes, digest: str) -> Submission:
     header = package.header
     document_id = _document_id(package.document_id, "MessageHeader/DocumentId")
     return Submission(
         data=data,
-        sha256=sha256_of(data),
+        sha256=digest,
         kind="edoc",
         sender=package.sender,
         document_id=document_id,
@@ -123,14 +127,14 @@ def _document_submission(package: edxml.Package, data: bytes) -> Submission:
     )
 
 
-def _status_submission(message: edxml.StatusMessage, data: bytes) -> Submission:
+def _status_submission(message: edxml.StatusMessage, data: bytes, digest: str) -> Submission:
     code = message.status_code.strip()  # validate() has checked it (EDX-STATUS-001)
     document_id = _document_id(message.document_id, "ResponseFor/DocumentId")
     info = message.staff_info
     staff = Staff(info.department, info.staff, info.email, info.mobile) if info else None
     return Submission(
         data=data,
-        sha256=sha256_of(data),
+        sha256=digest,
         kind="status",
         sender=message.sender,
         document_id=document_id,

@@ -3,7 +3,9 @@
 SQLite is the default database, and several gateway processes may share the
 file, so every SQLite connection gets WAL (readers never block the writer),
 foreign keys (off by default in SQLite!) and a busy timeout (wait for the lock
-instead of failing at once). Write transactions start with ``BEGIN IMMEDIATE``
+instead of failing at once) and ``synchronous=FULL`` (a receipt promises the
+package is kept: with WAL's usual NORMAL, a power cut could undo the last
+commits). Write transactions start with ``BEGIN IMMEDIATE``
 so two writers queue up at BEGIN instead of deadlocking on a lock upgrade.
 """
 
@@ -55,7 +57,7 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA synchronous=FULL")
         finally:
             cursor.close()
 
