@@ -1,8 +1,9 @@
 """Check a package the way the gateway would: parse, validate, verify the signature.
 
 This is what ``edxml-gateway check`` runs, and what an agency's IT support runs
-before sending: the same parser, the same rules and the same verifier as the
-hub, so "OK here" means "accepted there" (for the same signature policy).
+before sending: the same parser, validation, reader and verifier as the hub, so
+"OK here" means "accepted there" (for the same signature policy; the hub also
+checks who is sending and to whom, which only it knows).
 
 Signature policy mirrors the gateway's: unless a signature is required, a
 signature that is present but does not verify (real packages carry broken ones)
@@ -18,7 +19,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from .parse import DEFAULT_SETTINGS, ParsedXml, ReaderSettings, parse
-from .problems import MalformedPackage, Problem
+from .problems import EdxmlError, MalformedPackage, Problem
+from .reader import read
 from .signature import SignatureReport, Verifier
 from .validate import validate
 
@@ -87,7 +89,7 @@ class Checker:
             parsed = parse(data, self.settings)
         except MalformedPackage as exc:
             return CheckResult(exc.problems)
-        problems = validate(parsed)
+        problems = validate(parsed) or _read_problems(parsed)
         report = self.verify(parsed)
         notes: list[str] = []
         signature_problem = self._signature_problem(parsed, report)
@@ -119,6 +121,15 @@ class Checker:
         line = next((e.sourceline for e in parsed.root.iter("{*}Signature")), None)
         reason = report.reason or "the signature does not verify"
         return Problem(report.rule_id or "EDX-SIG-002", f"Signature is not valid: {reason}", line)
+
+
+def _read_problems(parsed: ParsedXml) -> list[Problem]:
+    """What the gateway's reader refuses in a package validation accepted (should be nothing)."""
+    try:
+        read(parsed)
+    except EdxmlError as exc:
+        return exc.problems
+    return []
 
 
 def _verifiers(trusted: list[bytes], allow_sha1: bool) -> list[Verifier]:
