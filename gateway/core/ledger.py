@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from gateway.store.db import Store
 from gateway.store.models import DeliveryRow, DocumentKeyRow, MessageRow, StatusEventRow
 
+from .errors import DuplicateDocumentId
 from .intake import Submission
 from .results import Receipt, SignatureState
 from .routing import Plan, plan
@@ -93,7 +94,15 @@ def prepare(session: Session, submission: Submission) -> Receipt | Plan:
     original = find_duplicate(session, submission.sender, submission.sha256)
     if original is not None:
         return original
-    return plan(session, submission)
+    try:
+        return plan(session, submission)
+    except DuplicateDocumentId:
+        # Under READ COMMITTED (PostgreSQL) the identical package may have been committed
+        # between the two queries: then this is its resend, not a refused document.
+        original = find_duplicate(session, submission.sender, submission.sha256)
+        if original is not None:
+            return original
+        raise
 
 
 def _message_row(

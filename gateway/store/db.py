@@ -2,11 +2,11 @@
 
 SQLite is the default database, and several gateway processes may share the
 file, so every SQLite connection gets WAL (readers never block the writer),
-foreign keys (off by default in SQLite!) and a busy timeout (wait for the lock
+foreign keys (off by default in SQLite!), a busy timeout (wait for the lock
 instead of failing at once) and ``synchronous=FULL`` (a receipt promises the
 package is kept: with WAL's usual NORMAL, a power cut could undo the last
-commits). Write transactions start with ``BEGIN IMMEDIATE``
-so two writers queue up at BEGIN instead of deadlocking on a lock upgrade.
+commits). Write transactions start with ``BEGIN IMMEDIATE`` so two writers
+queue up at BEGIN instead of deadlocking on a lock upgrade.
 """
 
 from __future__ import annotations
