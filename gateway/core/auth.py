@@ -37,7 +37,8 @@ def hash_secret(secret: str) -> str:
 
 def secret_matches(secret: str | None, stored_hash: str | None) -> bool:
     """Compare in constant time; a missing agency is compared against a dummy hash anyway."""
-    candidate = hash_secret(secret or "")
+    given = secret if isinstance(secret, str) else ""
+    candidate = hash_secret(given)
     expected = stored_hash or _DUMMY_HASH
     matches = hmac.compare_digest(candidate.encode("ascii"), expected.encode("ascii"))
-    return matches and bool(secret) and stored_hash is not None
+    return matches and bool(given) and stored_hash is not None

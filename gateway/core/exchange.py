@@ -19,7 +19,7 @@ from . import ledger, mailbox
 from . import traces as document_traces
 from .agencies import Agencies
 from .auth import AUTH_FAILED_MESSAGE, secret_matches
-from .errors import AuthenticationFailed
+from .errors import AuthenticationFailed, InvalidRequest
 from .intake import check_size, read_submission, sha256_of
 from .results import Agency, FetchedDocument, PendingItem, Receipt, SignatureState, Staff, Trace
 from .settings import Settings
@@ -49,6 +49,9 @@ class Exchange:
 
     def send_document(self, caller: str, package: bytes) -> Receipt:
         """Accept a document or status package; the identical package again is a duplicate."""
+        if not isinstance(package, bytes | bytearray | memoryview):
+            raise InvalidRequest("package must be the bytes of the .edxml file")
+        package = bytes(package)
         check_size(package, self.settings.max_package_size)
         digest = sha256_of(package)
         with self.store.read() as session:

@@ -32,6 +32,7 @@ def test_every_failed_sign_in_looks_the_same(
         (None, secrets[H41]),
         ("", ""),
         (H14, secrets[H14]),  # disabled, right secret
+        (H41, secrets[H41].encode()),  # not text at all
     ]
     messages = set()
     for organ_id, secret in attempts:

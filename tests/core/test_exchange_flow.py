@@ -127,6 +127,11 @@ def test_unreadable_packages_are_malformed_with_the_rule_broken(
     assert snapshot(store) == before
 
 
+def test_a_package_must_be_bytes(exchange: Exchange) -> None:
+    with pytest.raises(InvalidRequest, match="bytes"):
+        exchange.send_document(G22, document(G22, (H41,)).decode())  # type: ignore[arg-type]
+
+
 def test_a_package_breaking_the_schema_is_invalid_with_rule_ids_and_lines(
     exchange: Exchange, store: Store
 ) -> None:
