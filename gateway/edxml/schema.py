@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -68,16 +69,28 @@ _PATTERN_WORDS = {
 # ---------------------------------------------------------------- loading (once per process)
 
 
-@cache
+_per_thread = threading.local()
+_compiling = threading.RLock()
+
+
 def schema_for(kind: str) -> etree.XMLSchema:
-    """The compiled XSD for ``kind`` ("edoc" or "status"); compiled once per process."""
-    return etree.XMLSchema(_schema_doc(SCHEMA_FILES[kind]))
+    """The compiled XSD for ``kind`` ("edoc" or "status"), compiled once per thread.
+
+    Not once per process: an lxml validator keeps the errors of its last run on
+    itself, so two threads validating with one validator read each other's errors
+    (an invalid package then passes). A compile costs milliseconds, once per thread.
+    """
+    schemas = _per_thread.__dict__.setdefault("schemas", {})
+    if kind not in schemas:
+        with _compiling:
+            schemas[kind] = etree.XMLSchema(_schema_doc(SCHEMA_FILES[kind]))
+    return schemas[kind]
 
 
 @cache
 def _schema_doc(name: str) -> etree._ElementTree:
     resource = files("gateway") / "xsd" / name
-    with as_file(resource) as path:
+    with as_file(resource) as path, _compiling:
         parser = etree.XMLParser(resolve_entities=False, no_network=True)
         return etree.parse(str(path), parser)
 

@@ -6,6 +6,7 @@ import base64
 import copy
 import os
 import re
+import threading
 import time
 from importlib.resources import files
 from pathlib import Path
@@ -37,11 +38,37 @@ def reversed_everywhere(text: str) -> bytes:
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
 
 
-def test_schemas_ship_as_package_data_and_compile_once() -> None:
+def test_schemas_ship_as_package_data_and_compile_once_per_thread() -> None:
     for name in [*SCHEMA_FILES.values(), "edxml-types.xsd"]:
         assert (files("gateway") / "xsd" / name).is_file(), name
     assert schema_for("edoc") is schema_for("edoc")
     assert schema_for("status") is schema_for("status")
+    elsewhere = []
+    thread = threading.Thread(target=lambda: elsewhere.append(schema_for("edoc")))
+    thread.start()
+    thread.join()
+    assert elsewhere[0] is not schema_for("edoc")
+
+
+def test_threads_validating_at_once_do_not_mix_their_problems() -> None:
+    """A shared lxml validator keeps one error log: invalid packages then passed as valid."""
+    bad = BASE.replace("<edXML:Priority>1<", "<edXML:Priority>9<").encode()
+    cases = [(parse(BASE.encode()), []), (parse(bad), validate(parse(bad)))]
+    assert cases[1][1]
+    wrong: list[object] = []
+
+    def work(parsed: object, expected: list[object]) -> None:
+        for _ in range(60):
+            found = validate(parsed)
+            if found != expected:
+                wrong.append(found)
+
+    threads = [threading.Thread(target=work, args=cases[i % 2]) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
 
 
 def test_the_standards_order_is_read_from_the_xsds() -> None:
