@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import requests
 import zeep
-from zeep.exceptions import Fault, TransportError, XMLSyntaxError
+from zeep.exceptions import Error, Fault, TransportError, ValidationError
 from zeep.transports import Transport
 
 from gateway import edxml
@@ -78,6 +78,7 @@ class GatewayClient:
         self._session = requests.Session()
         self._session.auth = (organ_id, secret)
         self._session.verify = verify
+        self._session.hooks["response"].append(_refuse_non_soap)
         transport = Transport(session=self._session, timeout=timeout, operation_timeout=timeout)
         self._zeep = zeep.Client(io.BytesIO(shipped_wsdl()), transport=transport)
         self._service = self._zeep.create_service(BINDING, url)
@@ -179,10 +180,15 @@ def _attempt(method: Callable[..., Any], arguments: dict[str, Any]) -> Any:
         return method(**arguments)
     except Fault as fault:
         raise wire.error_from_fault(fault) from None
+    except NotSoap as answer:
+        raise _status_error(answer.status) from None
     except TransportError as error:
-        raise _transport_error(error) from None
-    except XMLSyntaxError as error:
-        raise UnexpectedResponse(f"the gateway's answer is not XML ({error})") from None
+        raise _status_error(error.status_code) from None
+    except ValidationError as error:
+        raise ValueError(f"invalid argument for the gateway: {error}") from None
+    except Error as error:
+        raise UnexpectedResponse(f"the answer is not the gateway's ({error}); check that the"
+                                 " URL is the gateway's /soap endpoint") from None
     except requests.exceptions.SSLError as error:
         raise GatewayUnreachable(f"TLS failed ({error}); check the certificate or the"
                                  " CA bundle given as verify") from None
@@ -191,9 +197,29 @@ def _attempt(method: Callable[..., Any], arguments: dict[str, Any]) -> Any:
         raise Retryable(_short(error)) from None
 
 
-def _transport_error(error: TransportError) -> GatewayError | Retryable:
+class NotSoap(Exception):
+    """An HTTP error answer without a SOAP envelope (from a proxy, or the web server)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+def _refuse_non_soap(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """A requests hook: an error status without a SOAP envelope is not the gateway's answer.
+
+    zeep would report such a page as an "Unknown fault", hiding its HTTP status, which is
+    what tells a lost connection (503) from a refused one (401, 413).
+    """
+    if response.status_code < 400:
+        return
+    content_type = response.headers.get("Content-Type", "")
+    if "xml" not in content_type or b"Envelope" not in response.content[:4096]:
+        raise NotSoap(response.status_code)
+
+
+def _status_error(status: int) -> GatewayError | Retryable:
     """An HTTP answer that is not SOAP: a proxy, or waitress refusing a huge body."""
-    status = error.status_code
     if status in _TRANSIENT_STATUS:
         return Retryable(f"HTTP {status}")
     if status == 413:
