@@ -5,11 +5,13 @@ The library does no I/O: callers hand it bytes and get models, bytes or problems
 
 from .builders import *  # noqa: F403
 from .builders import __all__ as _builders_all
+from .checker import Checker, CheckResult
 from .model import *  # noqa: F403
 from .model import __all__ as _model_all
 from .parse import ParsedXml, ReaderSettings, parse
 from .problems import EdxmlError, InvalidPackage, MalformedPackage, Problem
 from .reader import read, read_package, read_status
+from .rules import RULES
 from .signature import SignatureReport, Signer, Verifier
 from .validate import validate
 from .writer import write
@@ -25,6 +27,9 @@ __all__ = [
     "read_status",
     "write",
     "validate",
+    "RULES",
+    "Checker",
+    "CheckResult",
     "Signer",
     "Verifier",
     "SignatureReport",

@@ -28,8 +28,10 @@ __all__ = [
 VN_TZ = timezone(timedelta(hours=7), "UTC+07:00")
 """Vietnam's fixed offset; edXML timestamps are in this zone without saying so."""
 
-DATE_RE = re.compile(r"\A(\d{4})/(\d{2})/(\d{2})\Z")
-TIMESTAMP_RE = re.compile(r"\A(\d{4})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})\Z")
+DATE_RE = re.compile(r"\A([0-9]{4})/([0-9]{2})/([0-9]{2})\Z")
+TIMESTAMP_RE = re.compile(
+    r"\A([0-9]{4})/([0-9]{2})/([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})\Z"
+)
 
 STATUS_CODES: dict[str, str] = {
     "01": "arrived",

@@ -197,8 +197,9 @@ class Attachment:
     def data(self) -> bytes:
         """The file's bytes; raises ``ValueError`` when the base64 is broken."""
         try:
-            return base64.b64decode("".join(self.encoded.split()), validate=True)
-        except binascii.Error as exc:
+            text = self.encoded.encode("ascii").translate(None, b" \t\r\n")
+            return binascii.a2b_base64(text, strict_mode=True)
+        except (binascii.Error, UnicodeEncodeError) as exc:
             raise ValueError(f"attachment {self.content_id!r} is not valid base64: {exc}") from exc
 
     @classmethod

@@ -10,6 +10,7 @@ safe only because entities are never expanded.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -39,6 +40,19 @@ class ParsedXml:
     kind: str  # "edoc" or "status"
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_DOCTYPE_IN_PROLOG = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->)*<!DOCTYPE", re.DOTALL
+)
+
+
+_DOCTYPE_PROBLEM = Problem(
+    "EDX-XML-002",
+    "DOCTYPE declarations (DTDs, entities) are not allowed in edXML; remove the <!DOCTYPE ...>",
+    1,
+)
+
+
 def safe_parser() -> etree.XMLParser:
     """The parser for untrusted bytes: no DTD, no entities, no network (see module docstring)."""
     return etree.XMLParser(
@@ -66,6 +80,7 @@ def parse(data: bytes, settings: ReaderSettings = DEFAULT_SETTINGS) -> ParsedXml
         raise MalformedPackage(
             [Problem("EDX-XML-001", "package is empty; send the .edxml file's bytes")]
         )
+    _refuse_before_parsing(data)
     try:
         root = etree.fromstring(data, parser=safe_parser())
     except etree.XMLSyntaxError as exc:
@@ -77,12 +92,7 @@ def parse(data: bytes, settings: ReaderSettings = DEFAULT_SETTINGS) -> ParsedXml
         )]) from None
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise MalformedPackage([Problem(
-            "EDX-XML-002",
-            "DOCTYPE declarations (DTDs, entities) are not allowed in edXML;"
-            " remove the <!DOCTYPE ...>",
-            1,
-        )])
+        raise MalformedPackage([_DOCTYPE_PROBLEM])
     encoding = (tree.docinfo.encoding or "UTF-8").upper().replace("_", "-")
     if encoding not in ("UTF-8", "UTF8"):
         raise MalformedPackage([Problem(
@@ -101,10 +111,29 @@ def parse(data: bytes, settings: ReaderSettings = DEFAULT_SETTINGS) -> ParsedXml
     return ParsedXml(data=data, root=root, kind=_kind_of(root))
 
 
+def _refuse_before_parsing(data: bytes) -> None:
+    """Refuse what must not reach libxml2: UTF-16 and DOCTYPEs (entity bombs fail there
+    with a message about "amplification" that nobody outside XML circles can act on)."""
+    if data.startswith(_UTF16_BOMS):
+        raise MalformedPackage([Problem(
+            "EDX-XML-003",
+            "package is encoded as UTF-16 (it starts with a UTF-16 byte-order mark);"
+            " edXML must be UTF-8, re-save the file as UTF-8",
+            1,
+        )])
+    if _DOCTYPE_IN_PROLOG.match(data):
+        raise MalformedPackage([_DOCTYPE_PROBLEM])
+
+
 def _kind_of(root: etree._Element) -> str:
-    """A status message is recognised by its content: a MessageHeader with StatusCode."""
+    """A status message is recognised by its content: a MessageHeader with a StatusCode,
+    or (when the StatusCode is what is missing) with a Timestamp and neither To nor Code,
+    so that its problems are reported against the status schema."""
     for header in root.iter(f"{{{EDXML_NS}}}MessageHeader"):
-        if header.find(f"{{{EDXML_NS}}}StatusCode") is not None:
+        def has(name: str, header: etree._Element = header) -> bool:
+            return header.find(f"{{{EDXML_NS}}}{name}") is not None
+
+        if has("StatusCode") or (has("Timestamp") and not has("To") and not has("Code")):
             return "status"
         return "edoc"
     return "edoc"

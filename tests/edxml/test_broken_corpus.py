@@ -69,7 +69,7 @@ CASES = [
     Case("truncated", DOCUMENT[: len(DOCUMENT) // 2].encode(), "EDX-XML-001"),
     Case("unclosed-element", edit(DOCUMENT, ("</edXML:Subject>", "")), "EDX-XML-001"),
     # libxml2's entity-amplification guard stops a real bomb before parse() sees the DOCTYPE
-    Case("billion-laughs", BILLION_LAUGHS, "EDX-XML-001"),
+    Case("billion-laughs", BILLION_LAUGHS, "EDX-XML-002"),
     Case("entity-expansion", ('<!DOCTYPE edXML [<!ENTITY y "lol"><!ENTITY x "&y;&y;&y;">]>'
                               + DOCTYPE_ROOT).encode(), "EDX-XML-002"),
     Case("external-entity-file", ('<!DOCTYPE edXML [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
