@@ -21,9 +21,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.signature_policy not in SIGNATURE_POLICIES:
-            raise ValueError(
-                f"signature policy {self.signature_policy!r} is not one of {', '.join(SIGNATURE_POLICIES)}"
-            )
+            choices = ", ".join(SIGNATURE_POLICIES)
+            raise ValueError(f"signature policy {self.signature_policy!r} is not one of {choices}")
         if self.max_package_size <= 0:
             raise ValueError("max_package_size must be positive")
 
@@ -37,5 +36,7 @@ class Settings:
             values["signature_policy"] = policy
         if size := os.environ.get("GATEWAY_MAX_PACKAGE_SIZE"):
             values["max_package_size"] = int(size)
+        if sha1 := os.environ.get("GATEWAY_ALLOW_SHA1"):
+            values["allow_sha1"] = sha1.strip().lower() not in ("0", "false", "no", "off")
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
