@@ -21,6 +21,8 @@ from gateway import edxml
 from .builds import BUILDS
 from .toolchain import node_modules, run
 
+pytestmark = pytest.mark.interop
+
 FLOW_TIMEOUT = 60
 """Seconds a client program may take for the whole flow (a few here): a hang fails fast."""
 STAFF_NAME = "Nguyễn Thị Bình"
