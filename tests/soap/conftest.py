@@ -10,12 +10,15 @@ with SIGKILL by the tests that prove nothing is lost.
 from __future__ import annotations
 
 import base64
+import faulthandler
 import os
+import queue
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +32,19 @@ from zeep.wsse.username import UsernameToken
 
 from .packages import NAMES
 
-START_TIMEOUT = 30
+START_TIMEOUT = 60
+CALL_TIMEOUT = 120
+HANG_REPORT_AFTER = 240
 WSDL_PREFIX = "WSDL: "
+
+
+@pytest.fixture(autouse=True)
+def report_a_hang() -> Iterator[None]:
+    """If a test waits far longer than any should, print every thread's stack (no kill:
+    the test's servers must still be stopped by their fixtures)."""
+    faulthandler.dump_traceback_later(HANG_REPORT_AFTER, repeat=False)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 def cli() -> list[str]:
@@ -86,6 +100,8 @@ class Gateway:
     wsdl_url: str = ""
     log_path: Path | None = None
     clients: dict[Any, zeep.Client] = field(default_factory=dict)
+    lines: queue.Queue[str] = field(default_factory=queue.Queue)
+    reader: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -104,13 +120,32 @@ class Gateway:
         self.clients.clear()
 
     def _wait_for_wsdl_line(self) -> str:
+        """The address the server prints once it listens (it fails the test after a while)."""
         assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
+        self.lines = lines = queue.Queue()  # type: queue.Queue[str]
+        stdout = self.process.stdout
+        self.reader = threading.Thread(
+            target=lambda: [lines.put(line) for line in stdout] + [lines.put("")], daemon=True)
+        self.reader.start()
+        while True:
+            try:
+                line = lines.get(timeout=START_TIMEOUT)
+            except queue.Empty:
+                self.process.kill()
+                pytest.fail(f"the gateway printed no WSDL address in {START_TIMEOUT}s:"
+                            f" {self.log()}")
             if line.startswith(WSDL_PREFIX):
                 return line[len(WSDL_PREFIX):].strip()
-        self.process.wait(START_TIMEOUT)
-        pytest.fail(f"the gateway exited ({self.process.returncode}) before serving:"
-                    f" {self.log()}")
+            if not line:
+                self.process.wait(START_TIMEOUT)
+                pytest.fail(f"the gateway exited ({self.process.returncode}) before serving:"
+                            f" {self.log()}")
+
+    def output_after_exit(self) -> str:
+        """What the (stopped) server printed after its WSDL address."""
+        assert self.reader is not None
+        self.reader.join(START_TIMEOUT)
+        return "".join(self.lines.get() for _ in range(self.lines.qsize()))
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
@@ -143,8 +178,9 @@ class Gateway:
                 session.auth = (organ_id, secret)
             elif organ_id is not None and auth == "wsse":
                 wsse = UsernameToken(organ_id, secret)
-            self.clients[key] = zeep.Client(self.wsdl_url, transport=Transport(session=session),
-                                            wsse=wsse)
+            transport = Transport(session=session, timeout=START_TIMEOUT,
+                                  operation_timeout=CALL_TIMEOUT)
+            self.clients[key] = zeep.Client(self.wsdl_url, transport=transport, wsse=wsse)
         return self.clients[key]
 
     def post(self, body: bytes | str, *, organ_id: str | None = None,
