@@ -58,8 +58,8 @@ def run_flow(command: list[str], gateway, files, work: Path) -> dict[str, list[l
 @pytest.mark.parametrize("stack", list(BUILDS))
 def test_generated_client_runs_the_whole_exchange(stack, build_client, gateway, flow_files,
                                                    tmp_path):
-    client = build_client(stack)
-    lines = run_flow(client.command, gateway, flow_files, tmp_path)
+    command = build_client(stack)
+    lines = run_flow(command, gateway, flow_files, tmp_path)
 
     package = flow_files.package.read_bytes()
     document_id = edxml.read(package).document_id
