@@ -2,7 +2,8 @@
 
 On start it prints the WSDL address (with the real port, so ``--port 0`` is usable by
 scripts and tests: the line starts with ``WSDL: ``), then logs one line per request on
-stderr. A stop signal closes the listening socket and lets running requests finish.
+stderr. SIGTERM or SIGINT stops it (a second one at once). A request cut short by a stop
+was stored completely or not at all, so a client that resends gets ``duplicate=true``.
 """
 
 from __future__ import annotations
@@ -82,11 +83,12 @@ def _serve(args: argparse.Namespace, settings: Settings, store) -> int:
               file=sys.stderr)
         return 1
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"edxml-gateway: database {shown_url(settings.db_url)}, signature policy"
-          f" {settings.signature_policy}, packages up to {settings.max_package_size} bytes")
-    print(f"{WSDL_LINE_PREFIX}http://{host}:{server.effective_port}{ENDPOINT}?wsdl", flush=True)
-    _stop_on_signals()
     try:
+        _stop_on_signals()  # before announcing the address: a stop may follow at once
+        print(f"edxml-gateway: database {shown_url(settings.db_url)}, signature policy"
+              f" {settings.signature_policy}, packages up to {settings.max_package_size} bytes")
+        print(f"{WSDL_LINE_PREFIX}http://{host}:{server.effective_port}{ENDPOINT}?wsdl",
+              flush=True)
         server.run()
     except KeyboardInterrupt:
         pass
@@ -100,6 +102,9 @@ def _stop_on_signals() -> None:
     """SIGTERM stops the server like Ctrl-C does: the main loop ends, then we close."""
 
     def stop(signum: int, _frame: FrameType | None) -> None:
+        # A second signal while running requests finish stops the process at once.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     signal.signal(signal.SIGTERM, stop)
