@@ -8,7 +8,9 @@ Import this module before anything from ``spyne`` (``gateway.soap`` does it firs
   bundled module and the ``moves`` sub-modules Spyne uses to the real ``six`` package.
 * Python 3.13 removed the ``cgi`` module Spyne imports for ``cgi.parse_header``; the
   ``legacy-cgi`` distribution (a setup.cfg dependency on 3.13) puts it back under the same
-  name, so nothing needs aliasing here, only that dependency.
+  name, so nothing needs aliasing here, only that dependency. On 3.11 and 3.12 the standard
+  ``cgi`` warns that it is deprecated on import; we import it once here with that warning
+  silenced, so Spyne's import finds it loaded and every run stays free of the noise.
 
 The aliasing is harmless on 3.11 and done on every version so one code path is tested.
 
@@ -22,6 +24,7 @@ import importlib
 import operator
 import sys
 import types
+import warnings
 
 import six
 
@@ -50,4 +53,11 @@ def _alias_six() -> None:
         sys.modules[f"spyne.util.six.{name}"] = importlib.import_module(f"six.{name}")
 
 
+def _load_cgi() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        importlib.import_module("cgi")
+
+
 _alias_six()
+_load_cgi()
