@@ -23,7 +23,7 @@ from gateway.core.settings import Settings
 
 from .credentials import credentials
 from .faults import fault_envelope, to_gateway_fault
-from .request import parse_envelope, read_body, request_size_cap
+from .request import body_chunks, parse_envelope, request_size_cap
 from .service import CALL_KEY, ENVELOPE_KEY, OPERATIONS, Call, build_application
 from .wsdl import wsdl_document
 
@@ -108,7 +108,7 @@ class GatewayApp:
             return self._fault(environ, start_response, fault)
 
     def _call(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        request = parse_envelope(read_body(environ, self.size_cap), OPERATIONS)
+        request = parse_envelope(body_chunks(environ, self.size_cap), OPERATIONS)
         environ["gateway.operation"] = request.operation
         organ_id, secret = credentials(environ, request.header)
         caller = self.exchange.authenticate(organ_id, secret)

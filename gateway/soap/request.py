@@ -8,7 +8,7 @@ one known operation in the Body. Spyne then gets the parsed tree and nothing els
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -19,7 +19,7 @@ from gateway.core.errors import InvalidRequest, TooLarge
 from .faults import SOAP11_ENV
 from .types import TNS
 
-__all__ = ["SoapRequest", "request_size_cap", "read_body", "parse_envelope", "SOAP12_ENV"]
+__all__ = ["SoapRequest", "request_size_cap", "body_chunks", "parse_envelope", "SOAP12_ENV"]
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 _ENVELOPE_OVERHEAD = 64 * 1024
@@ -46,16 +46,30 @@ def request_size_cap(max_package_size: int) -> int:
     return max_package_size * 4 // 3 + max_package_size // 20 + _ENVELOPE_OVERHEAD
 
 
-def read_body(environ: dict, cap: int) -> bytes:
-    """The request body, refused by its declared length before reading, or read with a cap."""
-    declared = environ.get("CONTENT_LENGTH") or ""
+def body_chunks(environ: dict, cap: int) -> Iterator[bytes]:
+    """The request body in blocks: refused by its declared length before any is read, and
+    never more than ``cap`` bytes (a chunked body has no declared length)."""
+    declared = (environ.get("CONTENT_LENGTH") or "").strip()
     stream: IO[bytes] = environ["wsgi.input"]
-    if declared.strip():
+    if declared:
         length = _content_length(declared)
         if length > cap:
             raise _too_large(f"the request declares {length} bytes")
-        return _read_exactly(stream, length)
-    return _read_until_eof(stream, cap)
+        yield from _blocks(stream, length)
+        return
+    total = 0
+    for chunk in _blocks(stream, cap + 1):
+        total += len(chunk)
+        if total > cap:
+            raise _too_large(f"the request body is larger than {cap} bytes")
+        yield chunk
+
+
+def _blocks(stream: IO[bytes], limit: int) -> Iterator[bytes]:
+    remaining = limit
+    while remaining > 0 and (chunk := stream.read(min(_BLOCK, remaining))):
+        remaining -= len(chunk)
+        yield chunk
 
 
 def _content_length(declared: str) -> int:
@@ -73,28 +87,6 @@ def _too_large(what: str) -> TooLarge:
                     " send a smaller package or ask the gateway's operator to raise the limit")
 
 
-def _read_exactly(stream: IO[bytes], length: int) -> bytes:
-    chunks, remaining = [], length
-    while remaining > 0:
-        chunk = stream.read(min(_BLOCK, remaining))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
-
-
-def _read_until_eof(stream: IO[bytes], cap: int) -> bytes:
-    """A body without Content-Length (chunked): read it, but never more than ``cap``."""
-    chunks, total = [], 0
-    while chunk := stream.read(_BLOCK):
-        total += len(chunk)
-        if total > cap:
-            raise _too_large(f"the request body is larger than {cap} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _parser() -> etree.XMLParser:
     # huge_tree: a 100 MB package is one base64 text node, beyond libxml2's default limit.
     # That is safe only because entities are never resolved and DOCTYPEs are refused.
@@ -103,22 +95,32 @@ def _parser() -> etree.XMLParser:
                            remove_pis=True)
 
 
-def parse_envelope(body: bytes, operations: Collection[str]) -> SoapRequest:
-    """Check ``body`` is a SOAP 1.1 envelope calling one of ``operations``."""
-    root = _parse_xml(body)
+def parse_envelope(chunks: Iterable[bytes], operations: Collection[str]) -> SoapRequest:
+    """Check the body is a SOAP 1.1 envelope calling one of ``operations``.
+
+    The body is fed to the parser block by block as it is read, so a large request is
+    never held twice (as bytes and as a tree).
+    """
+    root = _parse_xml(chunks)
     header, payload = _envelope_parts(root)
     operation = _operation_of(payload, operations)
     return SoapRequest(envelope=root, header=header, operation=operation)
 
 
-def _parse_xml(body: bytes) -> etree._Element:
-    if not body.strip():
-        raise InvalidRequest("the request body is empty; POST a SOAP 1.1 envelope"
-                             " (Content-Type: text/xml) to /soap")
-    if b"<!DOCTYPE" in body[:_PROLOG]:
-        raise _doctype()
+def _parse_xml(chunks: Iterable[bytes]) -> etree._Element:
+    parser, fed = _parser(), False
     try:
-        root = etree.fromstring(body, parser=_parser())
+        for chunk in chunks:
+            if not fed and not chunk.strip():
+                continue  # leading whitespace: the body may yet turn out empty
+            if not fed and b"<!DOCTYPE" in chunk[:_PROLOG]:
+                raise _doctype()
+            parser.feed(chunk)
+            fed = True
+        if not fed:
+            raise InvalidRequest("the request body is empty; POST a SOAP 1.1 envelope"
+                                 " (Content-Type: text/xml) to /soap")
+        root = parser.close()
     except etree.XMLSyntaxError as exc:
         raise InvalidRequest(f"the request body is not well-formed XML ({exc.msg});"
                              " POST a SOAP 1.1 envelope") from None
