@@ -14,7 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spyne.server.wsgi import WsgiApplication
 
@@ -26,6 +26,9 @@ from .faults import fault_envelope, to_gateway_fault
 from .request import body_chunks, parse_envelope, request_size_cap
 from .service import CALL_KEY, ENVELOPE_KEY, OPERATIONS, Call, build_application
 from .wsdl import wsdl_document
+
+if TYPE_CHECKING:
+    from gateway.core import Exchange
 
 __all__ = ["GatewayApp", "create_app", "ENDPOINT"]
 
@@ -66,7 +69,7 @@ def _fault_response(start_response: StartResponse, fault: GatewayFault,
 class GatewayApp:
     """The WSGI callable serving the DocumentExchange endpoint."""
 
-    def __init__(self, settings: Settings, exchange: Any) -> None:
+    def __init__(self, settings: Settings, exchange: Exchange) -> None:
         self.exchange = exchange
         self.size_cap = request_size_cap(settings.max_package_size)
         self.spyne = _SpyneWsgi(build_application(), max_content_length=self.size_cap)
@@ -164,7 +167,7 @@ def _log_request(environ: dict, status: list[str], started: float) -> None:
     )
 
 
-def create_app(settings: Settings, exchange: Any = None) -> GatewayApp:
+def create_app(settings: Settings, exchange: Exchange | None = None) -> GatewayApp:
     """The WSGI application for ``settings`` (builds the core's ``Exchange`` unless given)."""
     if exchange is None:
         from gateway.core import Exchange

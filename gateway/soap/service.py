@@ -12,7 +12,7 @@ import binascii
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spyne import Application, ByteArray, DateTime, ServiceBase, Unicode, rpc
 from spyne.protocol.soap import Soap11
@@ -21,6 +21,9 @@ from gateway.core import results
 from gateway.core.errors import InvalidRequest
 
 from .faults import CarriedFault, to_gateway_fault
+
+if TYPE_CHECKING:
+    from gateway.core import Exchange
 from .types import (
     TNS,
     Document,
@@ -52,7 +55,7 @@ ENVELOPE_KEY = "gateway.envelope"
 class Call:
     """An authenticated request: the use cases and the agency calling them."""
 
-    exchange: Any  # gateway.core.exchange.Exchange
+    exchange: Exchange
     caller: str
 
 
