@@ -53,15 +53,20 @@ _DOCTYPE_PROBLEM = Problem(
 )
 
 
-def safe_parser() -> etree.XMLParser:
-    """The parser for untrusted bytes: no DTD, no entities, no network (see module docstring)."""
+def safe_parser(*, strip_comments: bool = False) -> etree.XMLParser:
+    """The parser for untrusted bytes: no DTD, no entities, no network (see module docstring).
+
+    ``strip_comments`` drops comments and processing instructions, for callers (the SOAP
+    envelope) that hand the tree to code expecting elements only.
+    """
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
         huge_tree=True,
-        remove_comments=False,
+        remove_comments=strip_comments,
+        remove_pis=strip_comments,
     )
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from spyne.server.wsgi import WsgiApplication
 
-from gateway.core.errors import GatewayFault, InvalidRequest
+from gateway.core.errors import AuthenticationFailed, GatewayFault, InvalidRequest
 from gateway.core.settings import Settings
 
 from .credentials import credentials
@@ -34,6 +34,7 @@ __all__ = ["GatewayApp", "create_app", "ENDPOINT"]
 
 ENDPOINT = "/soap"
 _XML = "text/xml; charset=utf-8"
+_REALM = "edxml-gateway"
 _FAULT_KEY = "gateway.fault"
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
@@ -107,13 +108,20 @@ class GatewayApp:
                 [("Allow", "GET, POST")])
         try:
             return self._call(environ, start_response)
+        except AuthenticationFailed as fault:
+            if environ.get("gateway.credentials") != (None, None):
+                return self._fault(environ, start_response, fault)
+            # No credentials at all: challenge, as HTTP clients that send Basic only
+            # after a 401 expect (.NET Credentials, WCF, Java's Authenticator).
+            return self._fault(environ, start_response, fault, "401 Unauthorized",
+                               [("WWW-Authenticate", f'Basic realm="{_REALM}"')])
         except GatewayFault as fault:
             return self._fault(environ, start_response, fault)
 
     def _call(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         request = parse_envelope(body_chunks(environ, self.size_cap), OPERATIONS)
         environ["gateway.operation"] = request.operation
-        organ_id, secret = credentials(environ, request.header)
+        organ_id, secret = environ["gateway.credentials"] = credentials(environ, request.header)
         caller = self.exchange.authenticate(organ_id, secret)
         environ["gateway.caller"] = caller
         spyne_environ = dict(environ)

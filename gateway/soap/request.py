@@ -15,6 +15,7 @@ from typing import IO
 from lxml import etree
 
 from gateway.core.errors import InvalidRequest, TooLarge
+from gateway.edxml.parse import safe_parser
 
 from .faults import SOAP11_ENV
 from .types import TNS
@@ -25,6 +26,7 @@ SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 _ENVELOPE_OVERHEAD = 64 * 1024
 _BLOCK = 1024 * 1024
 _PROLOG = 64 * 1024
+_NS = {"xsi": "http://www.w3.org/2001/XMLSchema-instance"}
 """How far to look for a DOCTYPE before parsing (for a clear message; parsing checks too)."""
 
 
@@ -87,14 +89,6 @@ def _too_large(what: str) -> TooLarge:
                     " send a smaller package or ask the gateway's operator to raise the limit")
 
 
-def _parser() -> etree.XMLParser:
-    # huge_tree: a 100 MB package is one base64 text node, beyond libxml2's default limit.
-    # That is safe only because entities are never resolved and DOCTYPEs are refused.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=True, remove_comments=True,
-                           remove_pis=True)
-
-
 def parse_envelope(chunks: Iterable[bytes], operations: Collection[str]) -> SoapRequest:
     """Check the body is a SOAP 1.1 envelope calling one of ``operations``.
 
@@ -104,11 +98,19 @@ def parse_envelope(chunks: Iterable[bytes], operations: Collection[str]) -> Soap
     root = _parse_xml(chunks)
     header, payload = _envelope_parts(root)
     operation = _operation_of(payload, operations)
+    _drop_nil_elements(payload)
     return SoapRequest(envelope=root, header=header, operation=operation)
 
 
+def _drop_nil_elements(payload: etree._Element) -> None:
+    """Treat ``xsi:nil="true"`` as absent: nothing in the WSDL is nillable, yet WCF sends
+    a null argument that way instead of leaving it out."""
+    for element in payload.xpath("//*[@xsi:nil='true' or @xsi:nil='1']", namespaces=_NS):
+        element.getparent().remove(element)
+
+
 def _parse_xml(chunks: Iterable[bytes]) -> etree._Element:
-    parser, fed = _parser(), False
+    parser, fed = safe_parser(strip_comments=True), False
     try:
         for chunk in chunks:
             if not fed and not chunk.strip():

@@ -160,7 +160,7 @@ CASES: dict[str, Case] = {
         "updateStatus", "<op:documentId>000.00.00.G22,2024/01/01,1/X</op:documentId>"
         "<op:statusCode>03</op:statusCode>"), "Client.NotFound", organ_id=H41),
     # Credentials.
-    "no credentials": Case(ORGS, "Client.Authentication", organ_id=None),
+    "no credentials": Case(ORGS, "Client.Authentication", status=401, organ_id=None),
     "wrong secret": Case(ORGS, "Client.Authentication", secret="not-the-secret"),
     "PasswordDigest token": Case(lambda: envelope("getOrganizations", header=_token_header(
         "aGFzaA==", DIGEST)), "Client.Authentication", organ_id=None),
