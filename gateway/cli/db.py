@@ -40,8 +40,9 @@ def open_store(db: str | None) -> Store:
     from gateway.store.db import Store
     from gateway.store.migrate import require_current
 
-    url = Settings.from_env(db_url=db).db_url
-    store = Store(url)
+    settings = Settings.from_env(db_url=db)
+    url = settings.db_url
+    store = Store(url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
     try:
         require_current(store.engine, shown_url(url))
     except BaseException:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from cryptography import x509
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from gateway.store.db import Store
 from gateway.store.models import AgencyRow
@@ -48,8 +49,7 @@ class Agencies:
                         secret_hash=hash_secret(secret), active=True, cert_pem=cert,
                         created_at=now, secret_changed_at=now)
         try:
-            with self.store.write() as session:
-                session.add(row)
+            self.store.transaction(lambda session: session.add(row))
         except IntegrityError:
             raise InvalidRequest(
                 f"agency {organ_id} is already registered; use `agency reset-secret {organ_id}`"
@@ -76,12 +76,14 @@ class Agencies:
         return secret
 
     def _set(self, organ_id: str, **values: object) -> None:
-        with self.store.write() as session:
+        def work(session: Session) -> int:
             result = session.execute(
                 update(AgencyRow).where(AgencyRow.organ_id == organ_id).values(**values)
             )
-            if result.rowcount == 0:  # type: ignore[attr-defined]
-                raise NotFound(f"agency {organ_id!r} is not registered; `agency list` shows them")
+            return result.rowcount  # type: ignore[attr-defined]
+
+        if self.store.transaction(work) == 0:
+            raise NotFound(f"agency {organ_id!r} is not registered; `agency list` shows them")
 
 
 def _check_name(name: str) -> str:

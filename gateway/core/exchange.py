@@ -32,7 +32,10 @@ __all__ = ["Exchange"]
 class Exchange:
     def __init__(self, settings: Settings, *, store: Store | None = None) -> None:
         self.settings = settings
-        self.store = store if store is not None else Store(settings.db_url)
+        if store is None:
+            store = Store(settings.db_url, pool_size=settings.db_pool_size,
+                          max_overflow=settings.db_max_overflow)
+        self.store = store
         self.signatures = SignaturePolicy(settings.signature_policy,
                                           allow_sha1=settings.allow_sha1)
 

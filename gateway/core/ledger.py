@@ -3,20 +3,20 @@
 A package, its deliveries, its document keys and its status event are written
 in one transaction. The invariants (one package per sender and content, one
 document per recipient and BussinessDocType) are UNIQUE constraints; when a
-concurrent writer wins a race, the transaction is retried and then sees the
-winner's rows, so the answer is the same as if the two had come in order.
+concurrent writer wins a race, the transaction is retried (``Store.transaction``)
+and then sees the winner's rows, so the answer is the same as if the two had come
+in order. Document keys are inserted in one global order (sorted by recipient)
+so that two racing packages to the same recipients wait for each other instead
+of deadlocking.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.store.db import Store
@@ -27,26 +27,11 @@ from .intake import Submission
 from .results import Receipt, SignatureState
 from .routing import Plan, plan
 
-__all__ = ["utcnow", "record", "prepare", "find_duplicate", "receipt_of", "with_retries"]
-
-_ATTEMPTS = 3
-T = TypeVar("T")
+__all__ = ["utcnow", "record", "prepare", "find_duplicate", "receipt_of"]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def with_retries(store: Store, work: Callable[[Session], T]) -> T:
-    """Run ``work`` in a write transaction; run it again when a UNIQUE constraint raced."""
-    for attempt in range(_ATTEMPTS):
-        try:
-            with store.write() as session:
-                return work(session)
-        except IntegrityError:
-            if attempt == _ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
 
 
 def record(
@@ -58,7 +43,7 @@ def record(
         now = utcnow()
         return [_record_one(session, s, signature, now) for s in submissions]
 
-    return with_retries(store, work)
+    return store.transaction(work, retry_unique=True)
 
 
 def _record_one(
@@ -70,16 +55,17 @@ def _record_one(
     message = _message_row(submission, signature, routing, now)
     session.add(message)
     session.flush()
-    for recipient in routing.deliver_to:
-        delivery = DeliveryRow(message_id=message.id, recipient=recipient, state="pending",
-                               created_at=now)
-        session.add(delivery)
-        if submission.kind == "edoc":
-            session.flush()
-            session.add(DocumentKeyRow(
-                sender=submission.sender, document_id=submission.document_id,
-                doc_type=submission.doc_type, recipient=recipient, delivery_id=delivery.id,
-            ))
+    deliveries = [DeliveryRow(message_id=message.id, recipient=recipient, state="pending",
+                              created_at=now) for recipient in routing.deliver_to]
+    session.add_all(deliveries)
+    session.flush()
+    if submission.kind == "edoc":
+        session.add_all(  # inserted in this order: see the module docstring
+            DocumentKeyRow(sender=submission.sender, document_id=submission.document_id,
+                           doc_type=submission.doc_type, recipient=delivery.recipient,
+                           delivery_id=delivery.id)
+            for delivery in sorted(deliveries, key=lambda d: d.recipient)
+        )
     if submission.status is not None:
         session.add(_status_event(message, submission, routing, now))
     session.flush()

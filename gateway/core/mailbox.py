@@ -8,22 +8,23 @@ client that crashes between fetching and storing loses nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import undefer
+from sqlalchemy import ColumnElement, Select, select, update
+from sqlalchemy.orm import Session, undefer
 
 from gateway.store.db import Store
-from gateway.store.models import DeliveryRow, MessageRow
+from gateway.store.models import DeliveryRow, MessageRow, waiting
 
 from .errors import InvalidRequest, NotFound
 from .ledger import utcnow
 from .results import FetchedDocument, PendingItem
 
-__all__ = ["pending", "fetch", "confirm", "DEFAULT_LIMIT", "MAX_LIMIT", "MESSAGE_TYPES"]
+__all__ = [
+    "pending", "pending_query", "fetch", "confirm", "DEFAULT_LIMIT", "MAX_LIMIT", "MESSAGE_TYPES",
+]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MESSAGE_TYPES = ("edoc", "status")
-_WAITING = ("pending", "fetched")
 
 
 def _check_query(message_type: str | None, limit: int | None) -> int:
@@ -42,18 +43,27 @@ def pending(
     store: Store, caller: str, message_type: str | None = None, limit: int | None = None
 ) -> list[PendingItem]:
     """The caller's unconfirmed deliveries, oldest first (package bytes are not loaded)."""
+    query = pending_query(caller, message_type, limit)
+    with store.read() as session:
+        return [_pending_item(message) for _, message in session.execute(query)]
+
+
+def pending_query(
+    caller: str, message_type: str | None = None, limit: int | None = None
+) -> Select[tuple[int, MessageRow]]:
+    """The query behind ``pending`` (the store's tests EXPLAIN it to prove it uses an index:
+    its order and condition are those of ``ix_deliveries_waiting``)."""
     count = _check_query(message_type, limit)
     query = (
         select(DeliveryRow.id, MessageRow)
         .join(MessageRow, DeliveryRow.message_id == MessageRow.id)
-        .where(DeliveryRow.recipient == caller, DeliveryRow.state.in_(_WAITING))
+        .where(DeliveryRow.recipient == caller, waiting())
         .order_by(DeliveryRow.created_at, DeliveryRow.id)
         .limit(count)
     )
     if message_type is not None:
         query = query.where(MessageRow.message_type == message_type)
-    with store.read() as session:
-        return [_pending_item(message) for _, message in session.execute(query)]
+    return query
 
 
 def _pending_item(message: MessageRow) -> PendingItem:
@@ -108,21 +118,25 @@ def fetch(store: Store, caller: str, message_id: str) -> FetchedDocument:
             package=message.package,
         )
     # The bytes were read outside the write transaction: a big package must not hold the lock.
-    with store.write() as session:
-        session.execute(
-            update(DeliveryRow)
-            .where(DeliveryRow.id == delivery_id, DeliveryRow.state == "pending")
-            .values(state="fetched", fetched_at=utcnow())
-        )
+    _advance(store, delivery_id, "fetched", DeliveryRow.state == "pending")
     return document
 
 
 def confirm(store: Store, caller: str, message_id: str) -> None:
     """Take the item off the pending list; confirming again changes nothing."""
     delivery_id = _delivery_id(store, caller, message_id)
-    with store.write() as session:
+    _advance(store, delivery_id, "confirmed", DeliveryRow.state != "confirmed")
+
+
+def _advance(store: Store, delivery_id: int, state: str, allowed: ColumnElement[bool]) -> None:
+    """Move a delivery to ``state`` if it is in a state ``allowed`` to: one conditional
+    UPDATE, so that concurrent fetches and confirmations (two clients of one agency, two
+    gateway processes) can never move it backwards, whatever order they commit in."""
+    values = {"state": state, f"{state}_at": utcnow()}
+
+    def work(session: Session) -> None:
         session.execute(
-            update(DeliveryRow)
-            .where(DeliveryRow.id == delivery_id, DeliveryRow.state != "confirmed")
-            .values(state="confirmed", confirmed_at=utcnow())
+            update(DeliveryRow).where(DeliveryRow.id == delivery_id, allowed).values(**values)
         )
+
+    store.transaction(work)

@@ -1,29 +1,60 @@
-"""Engine and sessions: one ``Store`` per database URL.
+"""Engine and sessions: one ``Store`` per database URL, and the one way to write.
 
-SQLite is the default database, and several gateway processes may share the
-file, so every SQLite connection gets WAL (readers never block the writer),
+SQLite is the zero-setup default. Several threads (and even processes) may share
+the file, so every SQLite connection gets WAL (readers never block the writer),
 foreign keys (off by default in SQLite!), a busy timeout (wait for the lock
 instead of failing at once) and ``synchronous=FULL`` (a receipt promises the
 package is kept: with WAL's usual NORMAL, a power cut could undo the last
 commits). Write transactions start with ``BEGIN IMMEDIATE`` so two writers
 queue up at BEGIN instead of deadlocking on a lock upgrade.
+
+PostgreSQL is where real hubs run, with several gateway processes on one
+database. Transactions run at READ COMMITTED, pinned so that a server default
+cannot change it: every rule that must hold across processes is a UNIQUE
+constraint or a conditional UPDATE, and a statement must see what concurrent
+winners committed (see ``Store.transaction``). Pooled connections are checked
+before use (``pool_pre_ping``), so a database restart or failover costs one
+reconnect instead of one failed request per stale connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib.util
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Store", "make_engine", "BUSY_TIMEOUT_MS"]
+__all__ = [
+    "Store",
+    "make_engine",
+    "with_driver",
+    "BUSY_TIMEOUT_MS",
+    "DEFAULT_POOL_SIZE",
+    "DEFAULT_MAX_OVERFLOW",
+    "ATTEMPTS",
+    "is_transient",
+    "is_unique_violation",
+]
 
 BUSY_TIMEOUT_MS = 30_000
+DEFAULT_POOL_SIZE = 5
+DEFAULT_MAX_OVERFLOW = 5
+ATTEMPTS = 6
+"""Runs of one write before its error is given up to the caller (see ``Store.transaction``)."""
+
 _BEGIN_OPTION = "gateway_sqlite_begin"
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+_UNIQUE_SQLSTATE = "23505"
+_SQLITE_UNIQUE_CODES = frozenset({1555, 2067})  # SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
+T = TypeVar("T")
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -36,12 +67,33 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
+def with_driver(url: str | URL) -> URL:
+    """``url`` with a PostgreSQL driver that is installed when it names none.
+
+    SQLAlchemy 2.1 reads a bare ``postgresql://`` as psycopg 3; the gateway's
+    ``postgres`` extra installs psycopg2, the driver most hosts already have. A bare
+    URL, what every administrator writes, uses psycopg 3 if present, else psycopg2.
+    """
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql" and importlib.util.find_spec("psycopg") is None:
+        return parsed.set(drivername="postgresql+psycopg2")
+    return parsed
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; for an SQLite file, create its directory and set the pragmas."""
+    """An engine for ``url`` set up as the module docstring says (SQLite: directory, pragmas;
+    PostgreSQL: READ COMMITTED, pre-ping, a name in pg_stat_activity)."""
     path = _sqlite_file(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, **kwargs)
+    parsed = with_driver(url)
+    if parsed.get_backend_name() == "postgresql":
+        kwargs.setdefault("isolation_level", "READ COMMITTED")
+        kwargs.setdefault("pool_pre_ping", True)
+        connect_args = kwargs.setdefault("connect_args", {})
+        connect_args.setdefault("application_name", "edxml-gateway")
+        connect_args.setdefault("connect_timeout", 10)
+    engine = create_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     return engine
@@ -67,11 +119,44 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-class Store:
-    """The database: ``read()`` and ``write()`` give sessions inside one transaction each."""
+def _sqlstate(error: DBAPIError) -> str | None:
+    original = error.orig
+    return getattr(original, "pgcode", None) or getattr(original, "sqlstate", None)
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+
+def is_transient(error: DBAPIError) -> bool:
+    """The database gave up on this transaction only because of a concurrent one
+    (PostgreSQL serialization failure or deadlock): running it again is the cure."""
+    return _sqlstate(error) in _TRANSIENT_SQLSTATES
+
+
+def is_unique_violation(error: DBAPIError) -> bool:
+    """A UNIQUE or primary key constraint refused a row (not a foreign key, not NOT NULL)."""
+    if _sqlstate(error) == _UNIQUE_SQLSTATE:
+        return True
+    return getattr(error.orig, "sqlite_errorcode", None) in _SQLITE_UNIQUE_CODES
+
+
+def _pause(attempt: int) -> None:
+    """A short random wait, growing with the attempt, so racers do not collide again in step."""
+    time.sleep(random.uniform(0, 0.01 * 2**attempt))
+
+
+class Store:
+    """The database: ``read()`` for queries, ``transaction()`` for every change."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        max_overflow: int = DEFAULT_MAX_OVERFLOW,
+        **engine_kwargs: Any,
+    ) -> None:
         self.url = url
+        if _sqlite_file(url) is not None or make_url(url).get_backend_name() != "sqlite":
+            engine_kwargs.setdefault("pool_size", pool_size)
+            engine_kwargs.setdefault("max_overflow", max_overflow)
         self.engine = make_engine(url, **engine_kwargs)
         write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
         self._reads = sessionmaker(self.engine, expire_on_commit=False)
@@ -85,9 +170,33 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session whose changes are committed together, or not at all on any exception."""
+        """A session whose changes are committed together, or not at all on any exception.
+
+        One attempt, no retry: use-case code calls ``transaction`` instead."""
         with self._writes() as session, session.begin():
             yield session
+
+    def transaction(self, work: Callable[[Session], T], *, retry_unique: bool = False) -> T:
+        """``work(session)`` in one write transaction, committed; its result.
+
+        When the database aborts the transaction because of a concurrent one
+        (serialization failure, deadlock) the whole of ``work`` runs again in a new
+        transaction, up to ``ATTEMPTS`` times. With ``retry_unique`` a UNIQUE violation
+        is retried too: it means a concurrent writer won a race on the rule the
+        constraint enforces, and ``work`` run again sees the winner's rows and answers
+        as if the two requests had come one after the other (``work`` must therefore
+        decide from what it reads, and have no effect outside the session).
+        """
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self.write() as session:
+                    return work(session)
+            except DBAPIError as error:
+                again = is_transient(error) or (retry_unique and is_unique_violation(error))
+                if not again or attempt == ATTEMPTS:
+                    raise
+            _pause(attempt)
+        raise AssertionError("unreachable")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -7,6 +7,11 @@ processes (and PostgreSQL later) cannot break them:
 - ``document_keys (sender, document_id, doc_type, recipient)`` is unique: a
   document (per BussinessDocType) reaches each recipient once;
 - ``deliveries (message_id, recipient)`` is unique.
+
+Every query a request runs finds its rows through an index whose size does not
+grow with the hub's history: the pending list reads ``ix_deliveries_waiting``,
+which holds only deliveries not yet confirmed; traces and status routing find a
+document by ``(sender, document_id)`` or ``document_id``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Index,
@@ -24,6 +30,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -39,8 +47,13 @@ __all__ = [
     "StatusEventRow",
     "ORGAN_ID_LENGTH",
     "DOCUMENT_ID_LENGTH",
+    "WAITING_STATES",
+    "waiting",
 ]
 
+WAITING_STATES = ("pending", "fetched")
+"""Delivery states of an item still on its recipient's pending list (until confirmed)."""
+_WAITING_SQL = "state IN ('pending', 'fetched')"
 ORGAN_ID_LENGTH = 35  # QĐ 20/2020: at most 35 characters
 DOCUMENT_ID_LENGTH = 255
 NAMING = {
@@ -98,6 +111,7 @@ class MessageRow(Base):
     __table_args__ = (
         UniqueConstraint("sender", "sha256"),
         Index("ix_messages_sender_document", "sender", "document_id"),
+        Index("ix_messages_document_id", "document_id"),  # statuses: who sent it to me
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -128,6 +142,10 @@ class DeliveryRow(Base):
     __table_args__ = (
         UniqueConstraint("message_id", "recipient"),
         Index("ix_deliveries_pending", "recipient", "state", "created_at"),
+        # Only waiting deliveries, in pending-list order: getPendingDocuments reads the first
+        # `limit` entries of one recipient and stops, however many were ever confirmed.
+        Index("ix_deliveries_waiting", "recipient", "created_at", "id",
+              sqlite_where=text(_WAITING_SQL), postgresql_where=text(_WAITING_SQL)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -137,6 +155,15 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def waiting() -> ColumnElement[bool]:
+    """The condition "still on the pending list", with the states written into the SQL
+    (not bound as parameters) so that SQLite and PostgreSQL can see that it is the
+    condition of the partial index ``ix_deliveries_waiting`` and use that index."""
+    states = bindparam("waiting_states", list(WAITING_STATES), expanding=True,
+                       literal_execute=True)
+    return DeliveryRow.state.in_(states)
 
 
 class DocumentKeyRow(Base):
