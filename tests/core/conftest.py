@@ -1,37 +1,26 @@
-"""Core tests run against real SQLite files made by the real migrations.
+"""Core tests run against real databases (SQLite files or PostgreSQL databases, see
+tests/conftest.py) made by the real migrations.
 
-The schema is migrated once per session into a template file; each test gets a
-copy, so every test starts from the same empty, upgraded database quickly.
+The schema is migrated once per session into a template; each test gets a copy, so
+every test starts from the same empty, upgraded database quickly.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gateway.core import Agencies, Exchange, Settings
 from gateway.store.db import Store
-from gateway.store.migrate import upgrade
 
 from .packages import NAMES
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "gateway.sqlite3"
-    upgrade(f"sqlite:///{path}")
-    return path
-
-
 @pytest.fixture
-def db_url(template_db: Path, tmp_path: Path) -> str:
-    path = tmp_path / "gateway.sqlite3"
-    shutil.copyfile(template_db, path)
-    return f"sqlite:///{path}"
+def db_url(migrated_db_url: str) -> str:
+    return migrated_db_url
 
 
 @pytest.fixture

@@ -18,9 +18,19 @@ from .packages import G17, G22, H14, H41, document, snapshot
 
 def fail_deliveries_to(store: Store, recipient: str) -> None:
     """A real database failure: a trigger that aborts any delivery to ``recipient``."""
+    name = f"fail_{recipient.replace('.', '_')}"
     with store.write() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                f" IF NEW.recipient = '{recipient}' THEN RAISE EXCEPTION 'simulated failure';"
+                " END IF; RETURN NEW; END $$"
+            ))
+            session.execute(text(f"CREATE TRIGGER {name} BEFORE INSERT ON deliveries"
+                                 f" FOR EACH ROW EXECUTE FUNCTION {name}()"))
+            return
         session.execute(text(
-            f"CREATE TRIGGER fail_{recipient.replace('.', '_')} BEFORE INSERT ON deliveries"
+            f"CREATE TRIGGER {name} BEFORE INSERT ON deliveries"
             f" WHEN NEW.recipient = '{recipient}'"
             " BEGIN SELECT RAISE(ABORT, 'simulated failure'); END"
         ))
@@ -51,7 +61,7 @@ def test_a_take_back_failing_for_one_recipient_reaches_none(
 
 
 def _exchanges(store: Store, count: int) -> list[Exchange]:
-    """Independent engines on one SQLite file, as separate gateway processes would have."""
+    """Independent engines on one database, as separate gateway processes would have."""
     return [Exchange(Settings(db_url=store.url), store=Store(store.url)) for _ in range(count)]
 
 

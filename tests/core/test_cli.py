@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from store.databases import Databases
 
 from gateway.cli import main
 from gateway.core import Agencies, AuthenticationFailed, Exchange, Settings
 from gateway.store.db import Store
+from gateway.store.migrate import head_revision
 
 
 def gateway(*args: str, cwd: Path, db: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -25,12 +27,12 @@ def gateway(*args: str, cwd: Path, db: str | None = None) -> subprocess.Complete
 
 
 def test_db_upgrade_then_agency_add_prints_a_working_secret_on_the_last_line(
-    tmp_path: Path,
+    tmp_path: Path, test_databases: Databases,
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'db' / 'gateway.sqlite3'}"
+    url = test_databases.create("cli")
     upgraded = gateway("db", "upgrade", "--db", url, cwd=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
-    assert "0001" in upgraded.stdout
+    assert f"is at revision {head_revision()}" in upgraded.stdout
 
     added = gateway("agency", "add", "000.00.00.G22", "--name", "Văn phòng Chính phủ",
                     cwd=tmp_path, db=url)

@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from store.databases import Databases
 
 from gateway.core.settings import Settings
 from gateway.store.db import BUSY_TIMEOUT_MS, Store
@@ -26,23 +27,30 @@ def test_the_migrations_create_exactly_the_models_schema(store: Store) -> None:
 
 def test_upgrading_twice_is_harmless(db_url: str) -> None:
     upgrade(db_url)
-    assert current_revision(db_url) == head_revision() == "0001"
+    assert current_revision(db_url) == head_revision() == "0002"
 
 
-def test_downgrade_removes_the_schema_and_upgrade_restores_it(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'g.sqlite3'}"
+def test_downgrade_removes_the_schema_and_upgrade_restores_it(
+    test_databases: Databases,
+) -> None:
+    url = test_databases.create("downgrade")
     upgrade(url)
     command.downgrade(alembic_config(url), "base")
     assert current_revision(url) is None
     upgrade(url)
-    assert current_revision(url) == "0001"
+    assert current_revision(url) == head_revision()
 
 
-def test_sqlite_connections_use_wal_foreign_keys_and_wait_for_locks(store: Store) -> None:
-    with store.read() as session:
-        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
-        assert session.execute(text("PRAGMA busy_timeout")).scalar() == BUSY_TIMEOUT_MS
+def test_sqlite_connections_use_wal_foreign_keys_and_wait_for_locks(tmp_path: Path) -> None:
+    """Whatever the suite runs on: these are the SQLite default's own settings."""
+    store = Store(f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
+    try:
+        with store.read() as session:
+            assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert session.execute(text("PRAGMA busy_timeout")).scalar() == BUSY_TIMEOUT_MS
+    finally:
+        store.dispose()
 
 
 def test_foreign_keys_are_enforced(store: Store) -> None:
@@ -80,4 +88,4 @@ def test_the_default_database_is_created_under_var_of_the_working_directory(
     assert url == "sqlite:///var/gateway.sqlite3"
     upgrade(url)
     assert (tmp_path / "var" / "gateway.sqlite3").is_file()
-    assert current_revision(url) == "0001"
+    assert current_revision(url) == head_revision()
