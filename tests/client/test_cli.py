@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
+import struct
+import subprocess
+import termios
 from pathlib import Path
 
 import pytest
-from soap.conftest import Gateway
+from soap.conftest import Gateway, cli
 from soap.packages import G22, H14, H41, document
 
 from gateway import edxml
 
-from .cli import run_client
+from .cli import client_env, connection, run_client
 from .conftest import make_client
 
 
@@ -158,3 +164,39 @@ def test_a_config_file_readable_by_others_is_warned_about(gateway: Gateway,
     done = run_client(gateway, H41, "agencies", "--config", config, secret="")
     assert done.returncode == 0
     assert "chmod 600" in done.stderr
+
+
+def test_sending_many_files_shows_a_progress_bar_on_a_terminal_only(
+    gateway: Gateway, tmp_path: Path,
+) -> None:
+    folder = tmp_path / "out"
+    for n in range(3):
+        _write(folder, f"cv-{n}.edxml", document(G22, (H41,), code_number=f"7{n}"))
+    main, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        done = subprocess.run(
+            [*cli(), "client", "send", *connection(gateway, G22), str(folder)],
+            env=client_env(gateway.secrets[G22]), stdout=subprocess.PIPE, stderr=terminal,
+            text=True, timeout=120)
+        os.close(terminal)
+        shown = _read_all(main)
+    finally:
+        os.close(main)
+    assert done.returncode == 0 and "sent 3, duplicate 0, refused 0" in done.stdout
+    assert "0/3" in shown and "file" in shown
+    piped = run_client(gateway, G22, "send", folder)
+    assert "0/3" not in piped.stderr and "sent 0, duplicate 3" in piped.stdout
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the terminal's other side closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks).decode("utf-8", "replace")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from soap.conftest import Gateway
+from soap.conftest import Gateway, _shut, prepare_gateway
 from soap.packages import G22, H41, document
 
 from gateway.client import (
@@ -43,12 +42,9 @@ def test_the_back_off_grows_with_jitter_up_to_its_ceiling() -> None:
 def test_a_client_started_before_the_gateway_gets_through_once_it_is_up(
     registered_db, tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    template, secrets = registered_db
-    shutil.copyfile(template, tmp_path / "gateway.sqlite3")
     port = _free_port()
-    late = Gateway(db_path=tmp_path / "gateway.sqlite3", secrets=dict(secrets),
-                   options=("--port", str(port)))
-    client = GatewayClient(f"http://127.0.0.1:{port}/soap", G22, secrets[G22],
+    late = prepare_gateway(registered_db, tmp_path, options=("--port", str(port)))
+    client = GatewayClient(f"http://127.0.0.1:{port}/soap", G22, late.secrets[G22],
                            retry=RetryPolicy(attempts=12, backoff=0.2, max_backoff=1.0))
     package = document(G22, (H41,))
     outcome: dict[str, object] = {}
@@ -74,7 +70,7 @@ def test_a_client_started_before_the_gateway_gets_through_once_it_is_up(
             assert [i.message_id for i in h41.pending()] == [outcome["receipt"].message_id]
     finally:
         client.close()
-        late.stop()
+        _shut(late)
 
 
 def test_a_gateway_that_stays_away_is_reported_after_the_last_attempt() -> None:
