@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from soap.conftest import Gateway, gateway, registered_db, shared_gateway  # noqa: F401
+from soap.conftest import (  # noqa: F401
+    Gateway,
+    _launch,
+    _shut,
+    gateway,
+    registered_db,
+    shared_gateway,
+)
 from soap.packages import G22, H41, document
 
 from .builds import BUILDS
@@ -36,13 +43,9 @@ class FlowFiles:
 @pytest.fixture(scope="session")
 def wsdl_gateway(registered_db, tmp_path_factory) -> Iterator[Gateway]:  # noqa: F811
     """The running gateway whose live WSDL every generator reads."""
-    template, secrets = registered_db
-    path = tmp_path_factory.mktemp("interop-wsdl") / "gateway.sqlite3"
-    path.write_bytes(template.read_bytes())
-    running = Gateway(db_path=path, secrets=dict(secrets))
-    running.start()
+    running = _launch(registered_db, tmp_path_factory.mktemp("interop-wsdl"))
     yield running
-    running.stop()
+    _shut(running)
 
 
 @pytest.fixture(scope="session")

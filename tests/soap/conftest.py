@@ -2,9 +2,10 @@
 
 The database is made once per session by the real CLI (`db upgrade`, then `agency add`
 for each test agency, reading each secret from the last line of its output); every
-gateway gets its own copy of that file in tmp_path. The server listens on a free port
-(`--port 0`; it prints the WSDL address it got) and is stopped with SIGTERM, or killed
-with SIGKILL by the tests that prove nothing is lost.
+gateway gets its own copy of it (an SQLite file, or a PostgreSQL database when the suite
+runs on PostgreSQL: see tests/conftest.py), dropped when the gateway is shut. The
+server listens on a free port (`--port 0`; it prints the WSDL address it got) and is
+stopped with SIGTERM, or killed with SIGKILL by the tests that prove nothing is lost.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import base64
 import faulthandler
 import os
 import queue
-import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -27,6 +26,8 @@ from typing import Any
 import pytest
 import requests
 import zeep
+from sqlalchemy import text
+from store.databases import Databases, table_rows
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
@@ -66,36 +67,41 @@ def run_cli(*args: str, db_url: str) -> str:
     return done.stdout
 
 
-def db_url_of(path: Path) -> str:
-    return f"sqlite:///{path}"
+@dataclass(frozen=True)
+class RegisteredDb:
+    """A template database: upgraded, the test agencies registered; never served itself."""
+
+    url: str
+    secrets: dict[str, str]
+    databases: Databases
+
+    def fresh_copy(self) -> str:
+        """A new database holding the template's agencies (drop it with ``databases``)."""
+        return self.databases.copy(self.url, "gateway")
 
 
 @pytest.fixture(scope="session")
-def registered_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def registered_db(databases: Databases) -> RegisteredDb:
     """An upgraded database with the test agencies registered, and their secrets."""
-    path = tmp_path_factory.mktemp("soap-template") / "gateway.sqlite3"
-    run_cli("db", "upgrade", db_url=db_url_of(path))
+    url = databases.create("soap-template")
+    run_cli("db", "upgrade", db_url=url)
     secrets = {}
     for organ_id, name in NAMES.items():
-        output = run_cli("agency", "add", organ_id, "--name", name, db_url=db_url_of(path))
+        output = run_cli("agency", "add", organ_id, "--name", name, db_url=url)
         secrets[organ_id] = output.strip().splitlines()[-1]
-    _checkpoint(path)
-    return path, secrets
-
-
-def _checkpoint(path: Path) -> None:
-    """Fold the WAL into the file so a plain copy of it is the whole database."""
-    with sqlite3.connect(path) as connection:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return RegisteredDb(url, secrets, databases)
 
 
 @dataclass
 class Gateway:
-    """A running gateway process and what a test needs to talk to it."""
+    """A gateway process (started by ``start``) and what a test needs to talk to it."""
 
-    db_path: Path
+    db_url: str
     secrets: dict[str, str]
+    workdir: Path
     options: tuple[str, ...] = ()
+    databases: Databases | None = None
+    """Who drops the database when the gateway is shut (None: the test keeps it)."""
     process: subprocess.Popen | None = None
     wsdl_url: str = ""
     log_path: Path | None = None
@@ -108,9 +114,9 @@ class Gateway:
         return self.wsdl_url.split("?", 1)[0]
 
     def start(self) -> None:
-        self.log_path = self.db_path.with_suffix(".log")
+        self.log_path = self.workdir / "gateway.log"
         log = self.log_path.open("ab")
-        env = {**os.environ, "GATEWAY_DB_URL": db_url_of(self.db_path)}
+        env = {**os.environ, "GATEWAY_DB_URL": self.db_url}
         self.process = subprocess.Popen(
             [*cli(), "serve", "--host", "127.0.0.1", "--port", "0", *self.options],
             env=env, stdout=subprocess.PIPE, stderr=log, text=True,
@@ -196,28 +202,42 @@ class Gateway:
         return requests.request(method, base + path, data=body, headers=all_headers,
                                 timeout=60)
 
-    def snapshot(self) -> list[str]:
-        """Every row of every table, as SQL: equal before and after means nothing changed."""
-        connection = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
+    def snapshot(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table: equal before and after means nothing changed."""
+        return table_rows(self.db_url)
+
+    def run_sql(self, statement: str) -> None:
+        """Run one SQL statement on the gateway's database, behind its back (committed)."""
+        from gateway.store.db import make_engine
+
+        engine = make_engine(self.db_url)
         try:
-            return list(connection.iterdump())
+            with engine.begin() as connection:
+                connection.execute(text(statement))
         finally:
-            connection.close()
+            engine.dispose()
 
 
-def _launch(registered_db: tuple[Path, dict[str, str]], directory: Path,
+def prepare_gateway(registered_db: RegisteredDb, directory: Path,
+                    options: tuple[str, ...] = ()) -> Gateway:
+    """A gateway on a fresh copy of the registered database, not started yet."""
+    return Gateway(db_url=registered_db.fresh_copy(), secrets=dict(registered_db.secrets),
+                   workdir=directory, options=options, databases=registered_db.databases)
+
+
+def _launch(registered_db: RegisteredDb, directory: Path,
             options: tuple[str, ...] = ()) -> Gateway:
-    template, secrets = registered_db
-    path = directory / "gateway.sqlite3"
-    shutil.copyfile(template, path)
-    gateway = Gateway(db_path=path, secrets=dict(secrets), options=options)
+    gateway = prepare_gateway(registered_db, directory, options)
     gateway.start()
     return gateway
 
 
 def _shut(gateway: Gateway) -> None:
+    """Stop the gateway if it runs, then drop its database."""
     if gateway.process is not None and gateway.process.poll() is None:
         gateway.stop()
+    if gateway.databases is not None:
+        gateway.databases.drop(gateway.db_url)
 
 
 @pytest.fixture

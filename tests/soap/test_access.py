@@ -69,9 +69,9 @@ def test_without_valid_credentials_every_operation_is_refused_alike(
 
 
 def test_a_disabled_agency_is_refused_like_a_wrong_secret(gateway: Gateway) -> None:
-    from .conftest import db_url_of, run_cli
+    from .conftest import run_cli
 
-    run_cli("agency", "disable", H14, db_url=db_url_of(gateway.db_path))
+    run_cli("agency", "disable", H14, db_url=gateway.db_url)
     disabled = fault_of(lambda: gateway.client(H14).service.getPendingDocuments())
     wrong = fault_of(lambda: gateway.client(H41, secret="x").service.getPendingDocuments())
     assert_code(disabled, "Client.Authentication")

@@ -183,7 +183,7 @@ def test_there_are_at_least_30_bad_requests() -> None:
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_bad_request_gets_its_fault_and_changes_nothing(prepared: Gateway, case: Case) -> None:
     before = prepared.snapshot()
-    assert any("INSERT INTO \"messages\"" in line for line in before)  # a real comparison
+    assert before["messages"] and before["deliveries"]  # a real comparison
     body = case.body() if callable(case.body) else case.body
     response = prepared.post(body, organ_id=case.organ_id, secret=case.secret,
                              method=case.method, path=case.path, headers=case.headers)

@@ -3,16 +3,13 @@ the log gets the traceback under the same id, and the gateway recovers by itself
 
 from __future__ import annotations
 
-import sqlite3
-
 from .conftest import Gateway
 from .packages import H41, TNS, envelope
 from .test_bad_requests import assert_fault
 
 
 def _rename_table(gateway: Gateway, old: str, new: str) -> None:
-    with sqlite3.connect(gateway.db_path) as connection:
-        connection.execute(f"ALTER TABLE {old} RENAME TO {new}")
+    gateway.run_sql(f"ALTER TABLE {old} RENAME TO {new}")
 
 
 def test_a_database_failure_is_server_internal_with_a_correlation_id(gateway: Gateway) -> None:
