@@ -103,15 +103,22 @@ def _package_files(paths: Sequence[str]) -> list[Path]:
 def _send(args: argparse.Namespace, client) -> int:
     from tqdm import tqdm
 
-    from gateway.client.folders import send_file
+    from gateway.client import InternalError, UnexpectedResponse
+    from gateway.client.folders import SendOutcome, send_file
 
     files = _package_files(args.paths)
+    if not files:
+        print("no .edxml files to send", file=sys.stderr)
+        return 1
     counts = {"sent": 0, "duplicate": 0, "refused": 0}
     refused = []
     with tqdm(files, unit="file", file=sys.stderr, disable=None if len(files) > 1 else True,
               leave=False) as progress:
         for path in progress:
-            outcome = send_file(client, path)
+            try:
+                outcome = send_file(client, path)
+            except (InternalError, UnexpectedResponse) as error:  # this file; go on
+                outcome = SendOutcome(path, error=error)
             counts[outcome.kind] += 1
             tqdm.write(_send_line(outcome), file=sys.stdout)
             if outcome.kind == "refused":
@@ -219,16 +226,22 @@ def _fetch_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _fetch(args: argparse.Namespace, client) -> int:
     from gateway.client import Inbox
+    from gateway.client.sync import PAGE
 
     inbox = Inbox(args.out)
     inbox.prepare()
-    items = client.pending(args.message_type)
-    for item in items:
-        outcome = inbox.receive(client, item, confirm=args.confirm)
-        verb = "wrote" if outcome.state == "written" else "already there:"
-        print(f"{verb} {outcome.path}" + ("; confirmed" if outcome.confirmed else ""))
-    print(f"{len(items)} message(s)" + (", confirmed" if args.confirm else
-                                          ", still pending until confirmed"))
+    total = 0
+    while True:  # with --confirm each page leaves the list, so the next one is new
+        items = client.pending(args.message_type, PAGE)
+        for item in items:
+            outcome = inbox.receive(client, item, confirm=args.confirm)
+            verb = "wrote" if outcome.state == "written" else "already there:"
+            print(f"{verb} {outcome.path}" + ("; confirmed" if outcome.confirmed else ""))
+        total += len(items)
+        if not args.confirm or len(items) < PAGE:
+            break
+    print(f"{total} message(s)" + (", confirmed" if args.confirm else
+                                     ", still pending until confirmed"))
     return 0
 
 

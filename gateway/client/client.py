@@ -66,6 +66,8 @@ class GatewayClient:
     failures are retried for every operation, ``send`` included: resending the identical
     package is recognised by the gateway as a duplicate, so a send whose answer was lost
     is never delivered twice. Faults, authentication errors first, are never retried.
+
+    One client per thread: it keeps one HTTP session (connections are reused).
     """
 
     def __init__(self, url: str, organ_id: str, secret: str, *, timeout: float = 60.0,
