@@ -71,7 +71,7 @@ def grow(url: str, total: int) -> int:
     engine = create_engine(with_driver(url))
     try:
         have = deliveries(engine)
-        missing = (total - have) // PER_MESSAGE
+        missing = -(-(total - have) // PER_MESSAGE)  # rounded up
         if missing <= 0:
             return have
         postgres = engine.dialect.name == "postgresql"
