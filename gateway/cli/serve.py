@@ -1,5 +1,9 @@
 """`edxml-gateway serve`: run the SOAP endpoint on waitress until SIGTERM or SIGINT.
 
+One process with ``--threads`` threads by default, the right shape for SQLite, which
+lets one writer in at a time; ``--workers N`` runs N processes on gunicorn instead
+(``workers``), for PostgreSQL.
+
 On start it prints the WSDL address (with the real port, so ``--port 0`` is usable by
 scripts and tests: the line starts with ``WSDL: ``), then logs one line per request on
 stderr. SIGTERM or SIGINT stops it (a second one at once). A request cut short by a stop
@@ -43,8 +47,25 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="largest package accepted (default 100 MB;"
                         " $GATEWAY_MAX_PACKAGE_SIZE)")
     parser.add_argument("--threads", type=int, default=4,
-                        help="requests served at once (default: 4)")
+                        help="requests served at once (per process; default: 4)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="gateway processes sharing the database (gunicorn); more than"
+                        " 1 needs PostgreSQL (default: 1, one process on waitress)")
     parser.set_defaults(func=run)
+
+
+def _refusal(args: argparse.Namespace, settings: Settings) -> str | None:
+    """Why these options cannot run, or None."""
+    from sqlalchemy.engine import make_url
+
+    if args.workers < 1 or args.threads < 1:
+        return "--workers and --threads must be at least 1"
+    if args.workers > 1 and make_url(settings.db_url).get_backend_name() == "sqlite":
+        return (f"--workers {args.workers} needs PostgreSQL: SQLite lets one process write at a"
+                " time, so more processes would only queue on its lock. Serve SQLite with one"
+                " process (more --threads if needed) or move to PostgreSQL"
+                " (docs/deployment.md)")
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,10 +74,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env(db_url=args.db, signature_policy=args.signature_policy,
                                      max_package_size=args.max_package_size)
+        if refusal := _refusal(args, settings):
+            raise ValueError(refusal)
         store = open_store(settings.db_url)
     except (ValueError, DatabaseNotReady, SQLAlchemyError) as exc:
         print(f"edxml-gateway serve: {exc}", file=sys.stderr)
         return 1
+    if args.workers > 1:
+        from .workers import serve_workers
+
+        store.dispose()  # checked the schema; each worker opens its own after the fork
+        return serve_workers(args, settings, WSDL_LINE_PREFIX)
     try:
         return _serve(args, settings, store)
     finally:
