@@ -130,25 +130,40 @@ def test_unsigned_and_badly_signed_packages_raise_signature_errors(
         assert signing.send(package).signature.state == "valid"
 
 
-def test_an_internal_error_carries_its_correlation_id(proxy: Proxy, gateway: Gateway) -> None:
+@pytest.fixture(scope="module")
+def module_proxy(shared_gateway: Gateway) -> Iterator[Proxy]:
+    with Proxy(shared_gateway.url).running() as running:
+        yield running
+
+
+@pytest.fixture
+def proxy(module_proxy: Proxy) -> Proxy:
+    """The module's proxy in front of the shared gateway, with nothing recorded yet."""
+    module_proxy.requests.clear()
+    module_proxy.canned.clear()
+    return module_proxy
+
+
+def test_an_internal_error_carries_its_correlation_id(proxy: Proxy,
+                                                      shared_gateway: Gateway) -> None:
     fault = core_errors.InternalError("the gateway failed; report correlation id 1234abcd")
     fault.correlation_id = "1234abcd"  # as gateway.soap.faults sets it
     proxy.canned.append(Canned(500, fault_envelope(fault), "text/xml; charset=utf-8"))
-    with make_client(gateway, H41, url=proxy.url) as client:
+    with make_client(shared_gateway, H41, url=proxy.url) as client:
         with pytest.raises(gc.InternalError) as caught:
-            client.pending()
+            client.organizations()
         assert caught.value.correlation_id == "1234abcd"
         assert proxy.posts() == 1  # a fault is an answer: not retried
-        assert client.pending() == []
+        assert client.organizations()
 
 
 @pytest.mark.parametrize(("status", "expected"), [
     (401, gc.AuthenticationFailed), (403, gc.AuthenticationFailed), (413, gc.TooLarge),
     (404, gc.UnexpectedResponse), (200, gc.UnexpectedResponse),
 ])
-def test_a_proxy_answer_that_is_not_soap_is_explained(proxy: Proxy, gateway: Gateway,
+def test_a_proxy_answer_that_is_not_soap_is_explained(proxy: Proxy, shared_gateway: Gateway,
                                                       status: int, expected) -> None:
     proxy.canned.append(Canned(status, b"<html><body>Access denied</body></html>", "text/html"))
-    with make_client(gateway, H41, url=proxy.url) as client, pytest.raises(expected):
+    with make_client(shared_gateway, H41, url=proxy.url) as client, pytest.raises(expected):
         client.organizations()
     assert proxy.posts() == 1
