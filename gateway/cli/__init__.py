@@ -16,7 +16,8 @@ _COMMANDS = (check, serve, agency, db, wsdl, client)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="edxml-gateway",
-        description="edXML document exchange gateway: check packages, run the hub, manage agencies.",
+        description="edXML document exchange gateway: check packages, run the hub,"
+        " manage agencies, exchange as an agency.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _COMMANDS:

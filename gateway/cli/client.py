@@ -32,9 +32,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "client", help="send and receive packages as an agency (library: gateway.client)",
         description="Talk to a gateway as one agency. The secret comes from"
         " $EDXML_GATEWAY_SECRET or the --config file, never from the command line.",
+        parents=[_connection_options()],
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    common = _connection_options()
+    # The connection options work before or after the action; given after, they win.
+    common = _connection_options(argument_default=argparse.SUPPRESS)
     for name, help_text, add_arguments, run in _ACTIONS:
         action = actions.add_parser(name, help=help_text, description=help_text,
                                     parents=[common])
@@ -42,8 +44,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         action.set_defaults(func=_runner(run))
 
 
-def _connection_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _connection_options(argument_default: object = None) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False, argument_default=argument_default)
     group = common.add_argument_group("connection")
     group.add_argument("--url", help="the gateway's SOAP endpoint, e.g. https://host/soap")
     group.add_argument("--organ-id", help="your agency's OrganId")
