@@ -66,7 +66,7 @@ class Exchange:
         )
         with self.store.read() as session:
             # Cheap answers (resends, recipients, authorization) before verifying a signature.
-            prepared = ledger.prepare(session, submission)
+            prepared = ledger.prepare(session, submission, fresh=True)
             cert = session.scalar(select(AgencyRow.cert_pem).where(AgencyRow.organ_id == caller))
         if isinstance(prepared, Receipt):
             return prepared

@@ -69,15 +69,17 @@ def _record_one(
     if submission.status is not None:
         session.add(_status_event(message, submission, routing, now))
     session.flush()
-    return receipt_of(session, message)
+    return _receipt(message, [delivery.recipient for delivery in deliveries])
 
 
-def prepare(session: Session, submission: Submission) -> Receipt | Plan:
+def prepare(session: Session, submission: Submission, *, fresh: bool = False) -> Receipt | Plan:
     """The original receipt of an identical package, else the plan (or the refusing fault).
 
     Run before the expensive signature check and again inside the write transaction.
+    ``fresh``: the caller has just found no identical package (``find_duplicate``), so
+    that query is not repeated; a race is still caught below and in the transaction.
     """
-    original = find_duplicate(session, submission.sender, submission.sha256)
+    original = None if fresh else find_duplicate(session, submission.sender, submission.sha256)
     if original is not None:
         return original
     try:
@@ -153,6 +155,11 @@ def receipt_of(session: Session, message: MessageRow) -> Receipt:
         select(DeliveryRow.recipient).where(DeliveryRow.message_id == message.id)
         .order_by(DeliveryRow.id)
     ))
+    return _receipt(message, recipients)
+
+
+def _receipt(message: MessageRow, recipients: list[str]) -> Receipt:
+    """The receipt of ``message`` delivered to ``recipients`` (in delivery order)."""
     return Receipt(
         message_id=message.message_id,
         message_type=message.message_type,
