@@ -74,7 +74,7 @@ class Databases:
             url = f"sqlite:///{folder / 'gateway.sqlite3'}"
         else:
             name = f"{_PREFIX}{os.getpid()}_{number}"
-            self._execute(f'CREATE DATABASE "{name}"')
+            self.admin_execute(f'CREATE DATABASE "{name}"')
             url = self._url_of(name)
         self._made.append(url)
         return url
@@ -88,7 +88,7 @@ class Databases:
             shutil.copyfile(_path_of(source), _path_of(url))
             return url
         name = f"{_PREFIX}{os.getpid()}_{next(self._numbers)}"
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(source).database}"')
+        self.admin_execute(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(source).database}"')
         url = self._url_of(name)
         self._made.append(url)
         return url
@@ -98,7 +98,7 @@ class Databases:
         if url in self._made:
             self._made.remove(url)
         if self.backend == "postgresql":
-            self._execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+            self.admin_execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
     def drop_all(self) -> None:
         for url in list(self._made):
@@ -124,7 +124,8 @@ class Databases:
         return admin.set(drivername="postgresql", database=name).render_as_string(
             hide_password=False)
 
-    def _execute(self, sql: str) -> None:
+    def admin_execute(self, sql: str) -> None:
+        """Run ``sql`` on the administrator connection (PostgreSQL only)."""
         self._connection().cursor().execute(sql)
 
     def _connection(self) -> Any:
