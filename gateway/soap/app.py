@@ -26,7 +26,14 @@ from gateway.core.settings import Settings
 from .credentials import credentials
 from .faults import fault_envelope, to_gateway_fault
 from .request import body_chunks, parse_envelope, request_size_cap
-from .service import CALL_KEY, ENVELOPE_KEY, OPERATIONS, Call, build_application
+from .service import (
+    CALL_KEY,
+    ENVELOPE_KEY,
+    OPERATIONS,
+    STREAM_LENGTH_KEY,
+    Call,
+    build_application,
+)
 from .wsdl import wsdl_document
 
 if TYPE_CHECKING:
@@ -141,7 +148,7 @@ class GatewayApp:
             ENVELOPE_KEY: request.envelope,
             CALL_KEY: Call(self.exchange, caller),
         })
-        response = self.spyne(spyne_environ, start_response)
+        response = self.spyne(spyne_environ, _with_streamed_length(spyne_environ, start_response))
         if _FAULT_KEY in spyne_environ:
             environ[_FAULT_KEY] = spyne_environ[_FAULT_KEY]
         return response
@@ -156,6 +163,20 @@ class GatewayApp:
         body = wsdl_document(_address(environ))
         start_response("200 OK", [("Content-Type", _XML), ("Content-Length", str(len(body)))])
         return [] if method == "HEAD" else [body]
+
+
+def _with_streamed_length(environ: dict, start_response: StartResponse) -> StartResponse:
+    """Spyne gives no Content-Length to a response sent in parts (a fetched package, see
+    ``writer``); the writer knows it, and clients should not need chunked encoding."""
+
+    def start(status: str, headers: list, exc_info=None):
+        length = environ.get(STREAM_LENGTH_KEY)
+        if length is not None:
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(length)))
+        return start_response(status, headers, exc_info)
+
+    return start
 
 
 def _asks_for_wsdl(environ: dict) -> bool:

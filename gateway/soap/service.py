@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from lxml import etree
 from spyne import Application, ByteArray, DateTime, ServiceBase, Unicode, rpc
+from spyne.const.xml import DEFAULT_NS
 from spyne.protocol.soap import Soap11
 
 from gateway.core import results
 from gateway.core.errors import InvalidRequest
 
 from .faults import CarriedFault, to_gateway_fault
+from .writer import Streamed, plan_of, stream_parts, write_members
 
 if TYPE_CHECKING:
     from gateway.core import Exchange
@@ -43,12 +46,17 @@ from .types import (
 )
 
 __all__ = ["DocumentExchange", "GatewayApplication", "GatewaySoap11", "Call", "CALL_KEY",
-           "ENVELOPE_KEY", "OPERATIONS", "build_application", "format_datetime"]
+           "ENVELOPE_KEY", "STREAM_LENGTH_KEY", "OPERATIONS", "build_application",
+           "format_datetime"]
 
 CALL_KEY = "gateway.call"
 """WSGI environ key holding the authenticated ``Call`` for the Spyne method."""
 ENVELOPE_KEY = "gateway.envelope"
 """WSGI environ key holding the already parsed request envelope."""
+STREAM_KEY = "gateway.streamed"
+"""WSGI environ key of a large base64Binary value sent after the envelope's head."""
+STREAM_LENGTH_KEY = "gateway.streamed_length"
+"""WSGI environ key of the Content-Length of a response sent in parts (see ``writer``)."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +210,39 @@ class GatewaySoap11(Soap11):
         data = _decode_base64(element.text)
         element.text = None  # the envelope lives on; its base64 copy need not
         return (data,)
+
+    def to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
+        """The response body by ``writer`` (Spyne's output, faster); the rest by Spyne."""
+        members = None
+        if cls is getattr(ctx.descriptor, "out_message", None) and ctx.out_error is None \
+                and not args and not kwargs and isinstance(parent, etree._Element):
+            members = plan_of(cls)
+        if members is None:
+            return super().to_parent(ctx, cls, inst, parent, ns, *args, **kwargs)
+        attrs = cls.Attributes
+        if attrs.sub_ns not in (None, DEFAULT_NS):
+            ns = attrs.sub_ns
+        element = etree.SubElement(parent, f"{{{ns}}}{attrs.sub_name or cls.get_type_name()}")
+
+        def stream(target: etree._Element, data: bytes) -> None:
+            if STREAM_KEY in ctx.transport.req_env:  # one per response; others inline
+                target.text = base64.b64encode(data).decode("ascii")
+                return
+            streamed = ctx.transport.req_env[STREAM_KEY] = Streamed.new(data)
+            target.text = streamed.marker
+
+        write_members(element, members, inst, format_datetime, stream)
+        return None
+
+    def create_out_string(self, ctx, charset=None) -> None:
+        streamed = ctx.transport.req_env.get(STREAM_KEY)
+        if streamed is None:
+            return super().create_out_string(ctx, charset)
+        document = etree.tostring(ctx.out_document, encoding=charset or self.encoding,
+                                  xml_declaration=self.xml_declaration)
+        length, ctx.out_string = stream_parts(document, streamed)
+        ctx.transport.req_env[STREAM_LENGTH_KEY] = length
+        return None
 
 
 class GatewayApplication(Application):
