@@ -8,7 +8,9 @@ client that crashes between fetching and storing loses nothing.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, select, update
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Select, select, update
 from sqlalchemy.orm import Session, undefer
 
 from gateway.store.db import Store
@@ -45,17 +47,24 @@ def pending(
     """The caller's unconfirmed deliveries, oldest first (package bytes are not loaded)."""
     query = pending_query(caller, message_type, limit)
     with store.read() as session:
-        return [_pending_item(message) for _, message in session.execute(query)]
+        return [_pending_item(row) for row in session.execute(query)]
+
+
+_LISTED = (MessageRow.id, MessageRow.message_id, MessageRow.message_type, MessageRow.sender,
+           MessageRow.document_id, MessageRow.received_at, MessageRow.size, MessageRow.subject,
+           MessageRow.status_code)
+"""What a pending item shows, selected as columns: loading 100 ORM objects per call cost
+more than the query itself."""
 
 
 def pending_query(
     caller: str, message_type: str | None = None, limit: int | None = None
-) -> Select[tuple[int, MessageRow]]:
+) -> Select[Any]:
     """The query behind ``pending`` (the store's tests EXPLAIN it to prove it uses an index:
     its order and condition are those of ``ix_deliveries_waiting``)."""
     count = _check_query(message_type, limit)
     query = (
-        select(DeliveryRow.id, MessageRow)
+        select(DeliveryRow.id, *_LISTED)
         .join(MessageRow, DeliveryRow.message_id == MessageRow.id)
         .where(DeliveryRow.recipient == caller, waiting())
         .order_by(DeliveryRow.created_at, DeliveryRow.id)
@@ -66,7 +75,7 @@ def pending_query(
     return query
 
 
-def _pending_item(message: MessageRow) -> PendingItem:
+def _pending_item(message: Row[Any]) -> PendingItem:
     return PendingItem(
         message_id=message.message_id,
         message_type=message.message_type,

@@ -34,6 +34,7 @@ __all__ = [
     "to_trace",
     "to_organization",
     "to_staff",
+    "Values",
 ]
 
 TNS = "urn:edxml-gateway:soap:1"
@@ -188,8 +189,17 @@ def to_receipt(receipt: results.Receipt) -> Receipt:
     )
 
 
-def to_pending_item(item: results.PendingItem) -> PendingItem:
-    return PendingItem(**{
+class Values:
+    """A response value's fields by their SOAP names, for the response writer (it reads
+    them as attributes, as Spyne does). Used where a response holds many items: building
+    Spyne's own ComplexModel object costs about 10 µs, a third of a 100-item pending list."""
+
+    def __init__(self, **fields: object) -> None:
+        self.__dict__.update(fields)
+
+
+def to_pending_item(item: results.PendingItem) -> Values:
+    return Values(**{
         "messageId": item.message_id,
         "messageType": item.message_type,
         "from": item.from_organ_id,
