@@ -62,7 +62,7 @@ class Results:
     """What one client process saw; the test checks the union of all of them."""
 
     sends: dict[int, dict[str, Any]] = field(default_factory=dict)
-    fetched: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    fetched: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
     """(agency, message id, message type, from, document id, sha256 of the bytes)"""
     status_sends: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     """(agency, document id, outcome)"""

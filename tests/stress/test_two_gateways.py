@@ -8,9 +8,11 @@ come after their original (some naming only agencies that already have it, some
 adding a new one). Each agency has two receiving clients on different nodes that
 poll, fetch, answer some documents with a status package and confirm, concurrently.
 
-At the end: each recipient got each document exactly once and byte for byte, every
-resend was a duplicate of its original, every conflict was refused or delivered
-only to the new recipient, and every status reached the document's sender once.
+At the end: each recipient got each document exactly once and byte for byte; of each
+original and its racing resend one was stored and the other answered duplicate with
+the same receipt; every conflict was refused (Client.DuplicateDocumentId) or
+delivered only to the new recipient; every status reached the document's sender
+once, however many of the twins sent it.
 """
 
 from __future__ import annotations
