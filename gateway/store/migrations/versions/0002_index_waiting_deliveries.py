@@ -30,14 +30,19 @@ _WAITING = sa.text("state IN ('pending', 'fetched')")
 def upgrade() -> None:
     concurrently = op.get_bind().dialect.name == "postgresql"
     with op.get_context().autocommit_block():
+        for name, table in (("ix_deliveries_waiting", "deliveries"),
+                            ("ix_messages_document_id", "messages")):
+            if concurrently:  # a build cut short leaves an INVALID index: start afresh
+                op.drop_index(name, table_name=table, postgresql_concurrently=True,
+                              if_exists=True)
         op.create_index(
             "ix_deliveries_waiting", "deliveries", ["recipient", "created_at", "id"],
             unique=False, sqlite_where=_WAITING, postgresql_where=_WAITING,
-            postgresql_concurrently=concurrently, if_not_exists=True,
+            postgresql_concurrently=concurrently,
         )
         op.create_index(
             "ix_messages_document_id", "messages", ["document_id"], unique=False,
-            postgresql_concurrently=concurrently, if_not_exists=True,
+            postgresql_concurrently=concurrently,
         )
 
 
