@@ -48,6 +48,7 @@ class Run:
     wall: float = 0.0
     client_cpu: float = 0.0
     server_cpu: float = 0.0
+    database_cpu: float = 0.0  # PostgreSQL's processes (all of them: the machine's server)
     clients: int = 0
 
     @property
@@ -90,20 +91,27 @@ def _client(address: tuple[str, int], requests: list[Request], extract: bytes | 
     results.put((latencies, errors, extracted, start, end, used - cpu))
 
 
-def drive(address: tuple[str, int], lanes: list[list[Request]], server_pids: list[int],
-          extract: bytes | None = None) -> Run:
-    """Run one client process per lane; each sends its lane's requests in order."""
+def drive(address: tuple[str, int] | list[tuple[str, int]], lanes: list[list[Request]],
+          server_pids: list[int], extract: bytes | None = None) -> Run:
+    """Run one client process per lane; each sends its lane's requests in order.
+
+    ``address`` may list several servers: lane n then talks to server n modulo their
+    number. The CPU time of the database server's processes (PostgreSQL's backends, by
+    name) is measured apart from the gateway's.
+    """
+    addresses = address if isinstance(address, list) else [address]
     ready, go, results = _CTX.Semaphore(0), _CTX.Event(), _CTX.Queue()
     clients: list[BaseProcess] = [
-        _CTX.Process(target=_client, args=(address, lane, extract, ready, go, results))
-        for lane in lanes if lane
+        _CTX.Process(target=_client, args=(addresses[n % len(addresses)], lane, extract, ready,
+                                           go, results))
+        for n, lane in enumerate(lane for lane in lanes if lane)
     ]
     for client in clients:
         client.start()
     for _ in clients:
         if not ready.acquire(timeout=60):
             raise RuntimeError("a client process could not connect to the gateway")
-    before = procs.cpu_seconds(server_pids)
+    before, before_db = procs.cpu_seconds(server_pids), procs.cpu_each(procs.named("postgres"))
     go.set()
     run, spans = Run(clients=len(clients)), []
     for _ in clients:
@@ -114,6 +122,8 @@ def drive(address: tuple[str, int], lanes: list[list[Request]], server_pids: lis
         run.client_cpu += cpu
         spans.append((start, end))
     run.server_cpu = procs.cpu_seconds(server_pids) - before
+    run.database_cpu = sum(cpu - before_db.get(pid, 0.0)
+                           for pid, cpu in procs.cpu_each(procs.named("postgres")).items())
     for client in clients:
         client.join(TIMEOUT)
     run.wall = max(end for _, end in spans) - min(start for start, _ in spans)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["cpu_seconds", "family", "status_kib", "reset_peak", "peak_kib", "rss_kib"]
+__all__ = ["cpu_each", "cpu_seconds", "family", "named", "status_kib", "reset_peak", "peak_kib",
+           "rss_kib"]
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -39,16 +40,32 @@ def family(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used so far (vanished ones count 0)."""
-    total = 0
+def named(command: str) -> list[int]:
+    """Processes whose command name is ``command`` (e.g. PostgreSQL's ``postgres``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == command:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def cpu_each(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds each process has used so far (vanished ones left out)."""
+    found = {}
     for pid in pids:
         try:
             fields = _stat_fields(pid)
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / _TICKS
+        found[pid] = (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    return sum(cpu_each(pids).values())
 
 
 def status_kib(pid: int, field: str) -> int:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import procs
-from .floor import Floor, measure_floor
+from .floor import Floor, commit_times, measure_floor
 from .gateway import Databases, Server, register, serve_supports
 from .load import NullServer, Request, Run, drive, split
 from .packages import (
@@ -102,6 +102,8 @@ class Backend:
     fanout_fetch: Run | None = None
     pending: dict[int, Run] = field(default_factory=dict)
     workers: dict[int, Run] = field(default_factory=dict)  # PostgreSQL 2 KB by --workers
+    two_processes: Run | None = None  # SQLite: two `serve` on one file (an experiment)
+    commits: dict[str, float] = field(default_factory=dict)  # SQLite synchronous= -> seconds
     floor_2kb: Floor | None = None
 
 
@@ -128,7 +130,7 @@ class Bench:
         self.databases = Databases(root, pg_admin_url)
         self.secrets: dict[str, str] = {}
         self.packages: dict[str, list[bytes]] = {}
-        self.servers = 0
+        self.started = 0
         self.warm: list[bytes] = []
 
     def auth(self, organ_id: str) -> str:
@@ -141,20 +143,33 @@ class Bench:
 
     @contextmanager
     def server(self, template: str, options: tuple[str, ...] = ()) -> Iterator[Server]:
-        """A gateway on a fresh copy of ``template``, warmed up: one send, one fetch and
-        one pending list (imports, compiled schemas, pooled connections) before timing."""
-        self.servers += 1
-        url = self.databases.copy(template, f"run{self.servers}")
-        with Server(url, self.root / f"server{self.servers}.log", options) as server:
-            if not self.warm:
-                self.warm = build_packages(2 * 1024, 16, "warm-")
-            address, pids = (server.host, server.port), server.pids()
-            sent = checked(drive(address, [self.sends([self.warm.pop()])], pids, _MESSAGE_ID),
-                           "warm-up send")
-            checked(drive(address, [self.fetches(sent.extracted)], pids), "warm-up fetch")
-            pending = Request(self.auth(RECIPIENT), pending_body(), b"messageId>")
-            checked(drive(address, [[pending]], pids), "warm-up pending list")
-            yield server
+        with self.servers_on_one_database(template, 1, options) as servers:
+            yield servers[0]
+
+    @contextmanager
+    def servers_on_one_database(self, template: str, count: int,
+                                options: tuple[str, ...] = ()) -> Iterator[list[Server]]:
+        """``count`` gateways on one fresh copy of ``template``, each warmed up: one send,
+        one fetch and one pending list (imports, schemas, pooled connections) before timing."""
+        self.started += 1
+        url = self.databases.copy(template, f"run{self.started}")
+        with ExitStack() as stack:
+            servers = [stack.enter_context(
+                Server(url, self.root / f"server{self.started}-{n}.log", options))
+                for n in range(count)]
+            for server in servers:
+                self._warm_up(server)
+            yield servers
+
+    def _warm_up(self, server: Server) -> None:
+        if not self.warm:
+            self.warm = build_packages(2 * 1024, 16, "warm-")
+        address, pids = (server.host, server.port), server.pids()
+        sent = checked(drive(address, [self.sends([self.warm.pop()])], pids, _MESSAGE_ID),
+                       "warm-up send")
+        checked(drive(address, [self.fetches(sent.extracted)], pids), "warm-up fetch")
+        pending = Request(self.auth(RECIPIENT), pending_body(), b"messageId>")
+        checked(drive(address, [[pending]], pids), "warm-up pending list")
 
     def sends(self, packages: list[bytes]) -> list[Request]:
         auth = self.auth(SENDER)
@@ -201,8 +216,27 @@ def sqlite_sends(bench: Bench, template: str, backend: Backend) -> None:
             say(f"{label}: floor {floor.wall * 1000:.2f} ms; sending")
             solo, load, fetch = _send_and_fetch(bench, server, label)
             backend.sends.append(SendResult(label, size, solo, load, fetch, floor))
+            if not backend.commits:
+                backend.commits = commit_times(bench.databases.create("sqlite", "commits"),
+                                               bench.packages[label][0])
             say(f"{label}: {load.throughput:.1f} packages/s, {fetch.throughput:.1f} fetches/s")
         fanout(bench, server, backend)
+
+
+def sqlite_two_processes(bench: Bench, template: str, backend: Backend) -> None:
+    """Not a supported setup (``serve`` refuses ``--workers`` on SQLite): two ``serve``
+    processes on one SQLite file, half the clients each, to show what a second core
+    would bring; SQLite queues their writes (WAL, BEGIN IMMEDIATE, busy timeout)."""
+    label = "2 KB"
+    packages = bench.packages[label][bench.plan.solo[label]:]
+    say(f"SQLite, two gateway processes on one file: {len(packages)} {label} packages")
+    with bench.servers_on_one_database(template, 2) as servers:
+        addresses = [(server.host, server.port) for server in servers]
+        pids = [pid for server in servers for pid in server.pids()]
+        backend.two_processes = checked(
+            drive(addresses, split(bench.sends(packages), bench.plan.clients[label]), pids,
+                  _MESSAGE_ID), "two processes on one SQLite file")
+    say(f"two processes: {backend.two_processes.throughput:.1f} packages/s")
 
 
 def fanout(bench: Bench, server: Server, backend: Backend) -> None:
@@ -296,6 +330,7 @@ def run_all(plan: Plan, root: Path, pg_admin_url: str | None) -> Results:
         results.backends.append(sqlite)
         steps = [
             ("sends", lambda: sqlite_sends(bench, template, sqlite)),
+            ("two processes", lambda: sqlite_two_processes(bench, template, sqlite)),
             ("pending", lambda: pending(bench, template, plan.sqlite_pending, sqlite)),
             ("memory", lambda: setattr(results, "memory", memory(bench, template))),
             ("null", lambda: setattr(results, "null", null_server(bench))),
