@@ -2,10 +2,15 @@
 # Python: $GATEWAY_PYTHON, else python3.11..3.13 on PATH or under pyenv.
 
 find_python() {
+    # A candidate counts only if it runs: pyenv puts shims on PATH for versions it has not
+    # made global, and those fail with "command not found".
     local minor="$1" candidate
     for candidate in "python3.$minor" "$HOME/.pyenv/versions/3.$minor"*/bin/python; do
-        if command -v "$candidate" >/dev/null 2>&1; then command -v "$candidate"; return 0; fi
-        if [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
+        if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, '"$minor"'))' \
+                >/dev/null 2>&1; then
+            command -v "$candidate"
+            return 0
+        fi
     done
     return 1
 }
