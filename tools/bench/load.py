@@ -48,6 +48,7 @@ class Run:
     wall: float = 0.0
     client_cpu: float = 0.0
     server_cpu: float = 0.0
+    server_cpu_each: list[float] = field(default_factory=list)  # by server process
     database_cpu: float = 0.0  # PostgreSQL's processes (all of them: the machine's server)
     clients: int = 0
 
@@ -111,7 +112,7 @@ def drive(address: tuple[str, int] | list[tuple[str, int]], lanes: list[list[Req
     for _ in clients:
         if not ready.acquire(timeout=60):
             raise RuntimeError("a client process could not connect to the gateway")
-    before, before_db = procs.cpu_seconds(server_pids), procs.cpu_each(procs.named("postgres"))
+    before, before_db = procs.cpu_each(server_pids), procs.cpu_each(procs.named("postgres"))
     go.set()
     run, spans = Run(clients=len(clients)), []
     for _ in clients:
@@ -121,7 +122,9 @@ def drive(address: tuple[str, int] | list[tuple[str, int]], lanes: list[list[Req
         run.extracted += extracted
         run.client_cpu += cpu
         spans.append((start, end))
-    run.server_cpu = procs.cpu_seconds(server_pids) - before
+    after = procs.cpu_each(server_pids)
+    run.server_cpu_each = [after[pid] - before.get(pid, 0.0) for pid in server_pids if pid in after]
+    run.server_cpu = sum(run.server_cpu_each)
     run.database_cpu = sum(cpu - before_db.get(pid, 0.0)
                            for pid, cpu in procs.cpu_each(procs.named("postgres")).items())
     for client in clients:
