@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from gateway.store.db import Store
 from gateway.store.models import AgencyRow
@@ -28,6 +28,13 @@ from .statuses import status_submissions
 
 __all__ = ["Exchange"]
 
+# Built once, with parameters: building a statement and its cache key cost SQLAlchemy
+# twice what running it does, and every call authenticates (docs/performance.md).
+_AGENCY = select(AgencyRow.organ_id, AgencyRow.secret_hash, AgencyRow.active).where(
+    AgencyRow.organ_id == bindparam("organ_id")
+)
+_CERT = select(AgencyRow.cert_pem).where(AgencyRow.organ_id == bindparam("organ_id"))
+
 
 class Exchange:
     def __init__(self, settings: Settings, *, store: Store | None = None) -> None:
@@ -44,7 +51,7 @@ class Exchange:
         agency = None
         if isinstance(organ_id, str) and organ_id:
             with self.store.read() as session:
-                agency = session.get(AgencyRow, organ_id)
+                agency = session.execute(_AGENCY, {"organ_id": organ_id}).first()
         stored = agency.secret_hash if agency is not None else None
         if not secret_matches(secret, stored) or agency is None or not agency.active:
             raise AuthenticationFailed(AUTH_FAILED_MESSAGE)
@@ -67,7 +74,7 @@ class Exchange:
         with self.store.read() as session:
             # Cheap answers (resends, recipients, authorization) before verifying a signature.
             prepared = ledger.prepare(session, submission, fresh=True)
-            cert = session.scalar(select(AgencyRow.cert_pem).where(AgencyRow.organ_id == caller))
+            cert = session.scalar(_CERT, {"organ_id": caller})
         if isinstance(prepared, Receipt):
             return prepared
         signature = self.signatures.check(parsed, cert)
