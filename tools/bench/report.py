@@ -200,8 +200,8 @@ def _other_tables(results: Results) -> list[str]:
 
 def _generator_table(results: Results) -> list[str]:
     """Client CPU per request against server CPU per request, and the null server."""
-    lines = ["| run | requests | client CPU per request | server CPU per request |"
-             " client CPU / wall |", "|---|---:|---:|---:|---:|"]
+    lines = ["| run | requests | requests/s | client CPU per request | server CPU per request |"
+             " client CPU / wall |", "|---|---:|---:|---:|---:|---:|"]
     runs: list[tuple[str, Run]] = []
     for backend in results.backends:
         runs += [(f"{backend.name} sendDocument {row.label}", row.load) for row in backend.sends]
@@ -209,7 +209,7 @@ def _generator_table(results: Results) -> list[str]:
     if results.null is not None:
         runs.append(("null server (answers at once), 2 KB bodies", results.null))
     for name, run in runs:
-        lines.append(f"| {name} | {run.count} | {_us(run.client_cpu / run.count)} |"
+        lines.append(f"| {name} | {run.count} | {_rate(run)} | {_us(run.client_cpu / run.count)} |"
                      f" {_us(run.server_cpu / run.count) if run.server_cpu else '-'} |"
                      f" {run.client_cpu / run.wall:.2f} cores |")
     return lines
