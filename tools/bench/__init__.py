@@ -3,6 +3,7 @@
     .venv/bin/python -m tools.bench                      # full run, prints the section
     .venv/bin/python -m tools.bench --write docs/performance.md
     .venv/bin/python -m tools.bench --quick              # smoke run: tiny sizes, seconds
+    tools/bench/run [same options]                       # the same, from any directory
 
 Why a separate tool and not tests: numbers depend on the machine and its load; a test
 would either fail at random or pin nothing. The smoke test (tests/bench) only proves
