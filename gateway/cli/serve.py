@@ -71,6 +71,9 @@ def _refusal(args: argparse.Namespace, settings: Settings) -> str | None:
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # waitress warns "Task queue depth is N" whenever clients outnumber threads: under load
+    # that is nearly every request, drowning the one line per request an operator reads.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     try:
         settings = Settings.from_env(db_url=args.db, signature_policy=args.signature_policy,
                                      max_package_size=args.max_package_size)
