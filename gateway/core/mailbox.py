@@ -94,13 +94,18 @@ def _not_found(message_id: str) -> NotFound:
     )
 
 
+def _addressed_to(caller: str, message_id: str, *columns: Any) -> Select[Any]:
+    """The caller's delivery of ``message_id``: the one rule for who may fetch or confirm."""
+    return (
+        select(*columns)
+        .join(MessageRow, DeliveryRow.message_id == MessageRow.id)
+        .where(MessageRow.message_id == message_id, DeliveryRow.recipient == caller)
+    )
+
+
 def _delivery_id(store: Store, caller: str, message_id: str) -> int:
     with store.read() as session:
-        delivery_id = session.scalar(
-            select(DeliveryRow.id)
-            .join(MessageRow, DeliveryRow.message_id == MessageRow.id)
-            .where(MessageRow.message_id == message_id, DeliveryRow.recipient == caller)
-        )
+        delivery_id = session.scalar(_addressed_to(caller, message_id, DeliveryRow.id))
     if delivery_id is None:
         raise _not_found(message_id)
     return delivery_id
@@ -110,9 +115,7 @@ def fetch(store: Store, caller: str, message_id: str) -> FetchedDocument:
     """The package bytes as sent; the delivery becomes ``fetched`` (still pending)."""
     with store.read() as session:
         row = session.execute(
-            select(DeliveryRow.id, MessageRow)
-            .join(MessageRow, DeliveryRow.message_id == MessageRow.id)
-            .where(MessageRow.message_id == message_id, DeliveryRow.recipient == caller)
+            _addressed_to(caller, message_id, DeliveryRow.id, MessageRow)
             .options(undefer(MessageRow.package))
         ).first()
         if row is None:
