@@ -27,6 +27,7 @@ from .credentials import credentials
 from .faults import fault_envelope, to_gateway_fault
 from .request import body_chunks, parse_envelope, request_size_cap
 from .service import (
+    BINARIES_KEY,
     CALL_KEY,
     ENVELOPE_KEY,
     OPERATIONS,
@@ -146,6 +147,7 @@ class GatewayApp:
             "CONTENT_TYPE": "text/xml",
             "QUERY_STRING": "",
             ENVELOPE_KEY: request.envelope,
+            BINARIES_KEY: request.binaries,
             CALL_KEY: Call(self.exchange, caller),
         })
         response = self.spyne(spyne_environ, _with_streamed_length(spyne_environ, start_response))

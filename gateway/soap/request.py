@@ -15,8 +15,8 @@ from typing import IO
 from lxml import etree
 
 from gateway.core.errors import InvalidRequest, TooLarge
-from gateway.edxml.parse import safe_parser
 
+from .binary import Base64Decoder
 from .faults import SOAP11_ENV
 from .types import TNS
 
@@ -37,6 +37,8 @@ class SoapRequest:
     envelope: etree._Element
     header: etree._Element | None
     operation: str
+    binaries: dict[etree._Element, Base64Decoder]
+    """The base64Binary arguments decoded while parsing (their elements hold no text)."""
 
 
 def request_size_cap(max_package_size: int) -> int:
@@ -95,11 +97,11 @@ def parse_envelope(chunks: Iterable[bytes], operations: Collection[str]) -> Soap
     The body is fed to the parser block by block as it is read, so a large request is
     never held twice (as bytes and as a tree).
     """
-    root = _parse_xml(chunks)
+    root, binaries = _parse_xml(chunks)
     header, payload = _envelope_parts(root)
     operation = _operation_of(payload, operations)
     _drop_nil_elements(payload)
-    return SoapRequest(envelope=root, header=header, operation=operation)
+    return SoapRequest(envelope=root, header=header, operation=operation, binaries=binaries)
 
 
 def _drop_nil_elements(payload: etree._Element) -> None:
@@ -109,8 +111,9 @@ def _drop_nil_elements(payload: etree._Element) -> None:
         element.getparent().remove(element)
 
 
-def _parse_xml(chunks: Iterable[bytes]) -> etree._Element:
-    parser, fed = safe_parser(strip_comments=True), False
+def _parse_xml(chunks: Iterable[bytes]) -> tuple[etree._Element, dict]:
+    builder = _EnvelopeBuilder()
+    parser, fed = _safe_parser(builder), False
     try:
         for chunk in chunks:
             if not fed and not chunk.strip():
@@ -119,6 +122,8 @@ def _parse_xml(chunks: Iterable[bytes]) -> etree._Element:
                 raise _doctype()
             parser.feed(chunk)
             fed = True
+            if builder.doctype_seen:
+                raise _doctype()
         if not fed:
             raise InvalidRequest("the request body is empty; POST a SOAP 1.1 envelope"
                                  " (Content-Type: text/xml) to /soap")
@@ -126,10 +131,58 @@ def _parse_xml(chunks: Iterable[bytes]) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         raise InvalidRequest(f"the request body is not well-formed XML ({exc.msg});"
                              " POST a SOAP 1.1 envelope") from None
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
+    if builder.doctype_seen:
         raise _doctype()
-    return root
+    return root, builder.binaries
+
+
+def _safe_parser(target: _EnvelopeBuilder) -> etree.XMLParser:
+    """No DTD, no entities, no network (as ``gateway.edxml.parse.safe_parser``); comments
+    and processing instructions are dropped, since the target has no handler for them."""
+    return etree.XMLParser(target=target, resolve_entities=False, no_network=True,
+                           load_dtd=False, dtd_validation=False, huge_tree=True)
+
+
+class _EnvelopeBuilder:
+    """Builds the envelope's tree, except the text of ``sendDocument/package``: that is
+    decoded as the parser hands it over (in blocks of up to a feed's size), so the
+    package's 133 MB of base64 never exist as text. Its element stays in the tree, empty.
+    """
+
+    _BINARY = (f"{{{SOAP11_ENV}}}Envelope", f"{{{SOAP11_ENV}}}Body", f"{{{TNS}}}sendDocument")
+    _BINARY_NAMES = frozenset({f"{{{TNS}}}package", "package"})
+
+    def __init__(self) -> None:
+        self._tree = etree.TreeBuilder()
+        self._path: list[str] = []
+        self._decoder: Base64Decoder | None = None
+        self.binaries: dict[etree._Element, Base64Decoder] = {}
+        self.doctype_seen = False
+
+    def start(self, tag: str, attrib: dict, nsmap: dict | None = None) -> etree._Element:
+        element = self._tree.start(tag, attrib, nsmap)
+        if tuple(self._path) == self._BINARY and tag in self._BINARY_NAMES:
+            self._decoder = self.binaries[element] = Base64Decoder()
+        self._path.append(tag)
+        return element
+
+    def end(self, tag: str) -> etree._Element:
+        self._path.pop()
+        if len(self._path) == len(self._BINARY):
+            self._decoder = None
+        return self._tree.end(tag)
+
+    def data(self, text: str) -> None:
+        if self._decoder is not None and len(self._path) == len(self._BINARY) + 1:
+            self._decoder.feed(text)
+        else:
+            self._tree.data(text)
+
+    def doctype(self, *_: object) -> None:
+        self.doctype_seen = True
+
+    def close(self) -> etree._Element:
+        return self._tree.close()
 
 
 def _doctype() -> InvalidRequest:

@@ -111,6 +111,10 @@ CASES: dict[str, Case] = {
                                         "</op:package>"), INVALID),
     "base64 badly padded": Case(envelope("sendDocument", "<op:package>QUJDRA=</op:package>"),
                                 INVALID),
+    "base64 with data after its padding": Case(
+        envelope("sendDocument", "<op:package>QUJDRA==QUJD</op:package>"), INVALID),
+    "base64 with a non-ASCII letter": Case(
+        envelope("sendDocument", "<op:package>QUJDRé==</op:package>"), INVALID),
     "limit not a number": Case(envelope("getPendingDocuments", "<op:limit>ten</op:limit>"),
                                INVALID),
     "limit zero": Case(envelope("getPendingDocuments", "<op:limit>0</op:limit>"), INVALID),
