@@ -78,6 +78,7 @@ class Exchange:
         if isinstance(prepared, Receipt):
             return prepared
         signature = self.signatures.check(parsed, cert)
+        del parsed  # the tree is as large as the package: free it before storing
         return ledger.record(self.store, [submission], signature)[0]
 
     def pending_documents(

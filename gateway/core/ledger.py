@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.store.db import Store
 from gateway.store.models import DeliveryRow, DocumentKeyRow, MessageRow, StatusEventRow
+from gateway.store.packages import insert_package
 
 from .errors import DuplicateDocumentId
 from .intake import Submission
@@ -54,6 +55,7 @@ def _record_one(
         return routing
     message = _message_row(submission, signature, routing, now)
     message.id = session.execute(_INSERT_MESSAGE, _values(message)).scalar_one()
+    insert_package(session, message.id, submission.data)
     deliveries = session.execute(_INSERT_DELIVERIES, [
         {"message_id": message.id, "recipient": recipient, "state": "pending", "created_at": now}
         for recipient in routing.deliver_to
@@ -121,7 +123,6 @@ def _message_row(
         status_code=submission.status.code if submission.status else None,
         sha256=submission.sha256,
         size=len(submission.data),
-        package=submission.data,
         received_at=now,
         signature_state=signature.state,
         signature_subject=signature.signer_subject,

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, select, update
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session
 
 from gateway.store.db import Store
 from gateway.store.models import DeliveryRow, MessageRow, waiting
+from gateway.store.packages import read_package
 
 from .errors import InvalidRequest, NotFound
 from .ledger import utcnow
@@ -114,10 +115,7 @@ def _delivery_id(store: Store, caller: str, message_id: str) -> int:
 def fetch(store: Store, caller: str, message_id: str) -> FetchedDocument:
     """The package bytes as sent; the delivery becomes ``fetched`` (still pending)."""
     with store.read() as session:
-        row = session.execute(
-            _addressed_to(caller, message_id, DeliveryRow.id, MessageRow)
-            .options(undefer(MessageRow.package))
-        ).first()
+        row = session.execute(_addressed_to(caller, message_id, DeliveryRow.id, MessageRow)).first()
         if row is None:
             raise _not_found(message_id)
         delivery_id, message = row
@@ -127,7 +125,7 @@ def fetch(store: Store, caller: str, message_id: str) -> FetchedDocument:
             from_organ_id=message.sender,
             document_id=message.document_id,
             received_at=message.received_at,
-            package=message.package,
+            package=read_package(session, message.id),
         )
     # The bytes were read outside the write transaction: a big package must not hold the lock.
     _advance(store, delivery_id, "fetched", DeliveryRow.state == "pending")

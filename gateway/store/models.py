@@ -1,4 +1,5 @@
-"""The gateway's tables: agencies, messages, deliveries, document keys, status events.
+"""The gateway's tables: agencies, messages, packages, deliveries, document keys, status
+events.
 
 Invariants live in the schema, not in read-then-write code, so that several
 processes (and PostgreSQL later) cannot break them:
@@ -126,13 +127,27 @@ class MessageRow(Base):
     status_code: Mapped[str | None] = mapped_column(String(2))  # status
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
-    package: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     signature_state: Mapped[str] = mapped_column(String(8))  # absent | valid | invalid
     signature_subject: Mapped[str | None] = mapped_column(Text)
     signature_reason: Mapped[str | None] = mapped_column(Text)
     already_delivered: Mapped[str] = mapped_column(Text, default="")
     """Space-separated OrganIds the package named but that already had the document."""
+
+
+class PackageRow(Base):
+    """The bytes of a message's package exactly as sent, alone in their row.
+
+    Kept apart from ``messages`` so that the value is the row's last column: SQLite can
+    then insert it zero-filled and write the bytes in place (``packages``), instead of
+    copying a 100 MB value twice; and the rows that lists and routing read stay small.
+    """
+
+    __tablename__ = "packages"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), primary_key=True,
+                                            autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DeliveryRow(Base):

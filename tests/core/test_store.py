@@ -27,7 +27,7 @@ def test_the_migrations_create_exactly_the_models_schema(store: Store) -> None:
 
 def test_upgrading_twice_is_harmless(db_url: str) -> None:
     upgrade(db_url)
-    assert current_revision(db_url) == head_revision() == "0002"
+    assert current_revision(db_url) == head_revision() == "0003"
 
 
 def test_downgrade_removes_the_schema_and_upgrade_restores_it(

@@ -23,18 +23,18 @@ PER_MESSAGE = 10
 
 _PG_MESSAGES = """
 INSERT INTO messages (message_id, message_type, sender, document_id, doc_type, subject, code,
-  promulgation_date, sha256, size, package, received_at, signature_state, already_delivered)
+  promulgation_date, sha256, size, received_at, signature_state, already_delivered)
 SELECT md5('bench-m-' || i)::uuid::text, 'edoc', :sender, 'seed,' || i, '0', 'seeded', '1/X',
-  '2024/05/17', md5('a' || i) || md5('b' || i), 1, '\\x00'::bytea,
+  '2024/05/17', md5('a' || i) || md5('b' || i), 1,
   now() - make_interval(secs => :last - i), 'absent', ''
 FROM generate_series(:first, :last) AS i
 """
 _SQLITE_MESSAGES = """
 WITH RECURSIVE n(i) AS (SELECT :first UNION ALL SELECT i + 1 FROM n WHERE i < :last)
 INSERT INTO messages (message_id, message_type, sender, document_id, doc_type, subject, code,
-  promulgation_date, sha256, size, package, received_at, signature_state, already_delivered)
+  promulgation_date, sha256, size, received_at, signature_state, already_delivered)
 SELECT printf('bench-%030d', i), 'edoc', :sender, 'seed,' || i, '0', 'seeded', '1/X',
-  '2024/05/17', printf('%064d', i), 1, x'00',
+  '2024/05/17', printf('%064d', i), 1,
   datetime('now', '-' || (:last - i) || ' seconds'), 'absent', ''
 FROM n
 """
@@ -46,6 +46,9 @@ SELECT m.id, a.organ_id,
 FROM messages m CROSS JOIN bench_k k JOIN bench_agency a ON a.n = (m.id * 7 + k.k * 6) % 60
 WHERE m.id > :after
 """
+
+_PACKAGES = ("INSERT INTO packages (message_id, data)"
+             " SELECT id, :data FROM messages WHERE id > :after")
 
 
 def deliveries(engine: Engine) -> int:
@@ -84,6 +87,7 @@ def grow(url: str, total: int) -> int:
             connection.execute(text(_PG_MESSAGES if postgres else _SQLITE_MESSAGES),
                                {"sender": SENDER, "first": first + 1, "last": first + missing})
             connection.execute(text(_DELIVERIES), {"after": after})
+            connection.execute(text(_PACKAGES), {"after": after, "data": b"\x00"})
         if postgres:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("ANALYZE"))
