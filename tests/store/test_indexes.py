@@ -38,14 +38,14 @@ SEED = [
         FROM generate_series(1, {AGENCIES}) AS i""",
     # Documents: message i from agency i % 20 (+1), one a minute, oldest first.
     f"""INSERT INTO messages (id, message_id, message_type, sender, document_id, doc_type,
-                              subject, code, promulgation_date, sha256, size, package,
+                              subject, code, promulgation_date, sha256, size,
                               received_at, signature_state, already_delivered)
         SELECT i, gen_random_uuid()::text, 'edoc',
                format('000.00.00.A%s', lpad((i % {AGENCIES} + 1)::text, 2, '0')),
                format('000.00.00.A%s,2024/05/17,%s/VPCP', lpad((i % {AGENCIES} + 1)::text,
                       2, '0'), i),
                '0', 'Trích yếu ' || i, i || '/VPCP', '2024/05/17',
-               md5(i::text) || md5((-i)::text), 100, '\\x00'::bytea,
+               md5(i::text) || md5((-i)::text), 100,
                now() - ({MESSAGES} - i) * interval '1 minute', 'absent', ''
         FROM generate_series(1, {MESSAGES}) AS i""",
     # Each to the next two agencies; all confirmed except the caller's newest few.
@@ -66,11 +66,11 @@ SEED = [
        FROM deliveries AS d JOIN messages AS m ON m.id = d.message_id""",
     # Statuses: a status message (and event) from a recipient for the first documents.
     f"""INSERT INTO messages (id, message_id, message_type, sender, document_id, status_code,
-                              sha256, size, package, received_at, signature_state,
+                              sha256, size, received_at, signature_state,
                               already_delivered)
         SELECT {MESSAGES} + d.id, gen_random_uuid()::text, 'status', d.recipient,
                m.document_id, '03', md5(d.id::text) || md5('s' || d.id), 100,
-               '\\x00'::bytea, m.received_at + interval '1 hour', 'absent', ''
+               m.received_at + interval '1 hour', 'absent', ''
         FROM deliveries AS d JOIN messages AS m ON m.id = d.message_id
         WHERE d.id <= {STATUSES}""",
     f"""INSERT INTO status_events (message_id, document_sender, document_id, from_organ_id,
@@ -83,6 +83,7 @@ SEED = [
         SELECT {MESSAGES} + d.id, m.sender, 'confirmed', m.received_at
         FROM deliveries AS d JOIN messages AS m ON m.id = d.message_id
         WHERE d.id <= {STATUSES}""",
+    "INSERT INTO packages (message_id, data) SELECT id, '\\x00'::bytea FROM messages",
     "SELECT setval(pg_get_serial_sequence('messages', 'id'), (SELECT max(id) FROM messages))",
     "ANALYZE",
 ]
