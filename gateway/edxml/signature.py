@@ -11,6 +11,12 @@ signxml does the cryptography; this module adds what the hub needs on top of it:
   a CA trust store), not by signxml's default of the system CA bundle;
 - every failure is a ``SignatureReport`` with a rule id and a reason a vendor can act
   on, never an exception: a bad signature is data about the package, not a crash.
+
+Verifying a large package must not copy it: signxml alone needs four times the
+package on top of its parsed tree. ``reference.py`` gives signxml a skeleton of the
+package (attachment texts left out) and hashes the attachments in place; its docstring
+says why that digest is the one signxml would compute. The signed bytes themselves
+(``SignatureReport.signed_xml``) are canonicalized again only when asked for.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -31,13 +39,13 @@ from signxml import (
     SignatureConfiguration,
     SignatureMethod,
     XMLSigner,
-    XMLVerifier,
 )
 from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidSignature
 
 from .namespaces import DSIG_NS, edxml
 from .parse import ParsedXml, parse, safe_parser
 from .problems import InvalidPackage, Problem
+from .reference import ReferenceVerifier, Skeleton
 
 __all__ = ["Signer", "Verifier", "SignatureReport"]
 
@@ -62,6 +70,8 @@ class SignatureReport:
 
     ``signed_xml`` (valid only) is the canonical XML that was signed: the whole package
     minus its Signature. Code that must act only on signed content should read that.
+    It is computed when first read (from the package, checked against the verified
+    digest): holding it for every report would double the memory a large package needs.
     """
 
     state: str  # "absent" | "valid" | "invalid"
@@ -69,7 +79,12 @@ class SignatureReport:
     signer_fingerprint: str | None = None  # SHA-256 of the certificate DER, hex
     reason: str | None = None  # why invalid, in words a vendor can act on
     rule_id: str | None = None  # EDX-SIG-... when invalid
-    signed_xml: bytes | None = None  # what was signed, as verified
+    signed_source: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def signed_xml(self) -> bytes | None:
+        """What was signed, as verified (None unless valid)."""
+        return self.signed_source() if self.signed_source is not None else None
 
 
 def _invalid(rule_id: str, reason: str, cert: x509.Certificate | None = None) -> SignatureReport:
@@ -195,21 +210,6 @@ def _insert_placeholder(header: etree._Element) -> None:
 # ------------------------------------------------------------------------- verifying
 
 
-class _EdxmlVerifier(XMLVerifier):
-    """signxml, minus one full copy of the package per call.
-
-    ``XMLVerifier.verify`` starts by copying the tree it is given (serialize + re-parse,
-    about a fifth of the time on a 20 MB package) although it never modifies it: the
-    signature and the referenced content are copied again before anything is removed.
-    Skipping that first copy keeps the caller's tree untouched (a test pins this).
-    """
-
-    def get_root(self, data: object) -> etree._Element:
-        if isinstance(data, etree._Element):
-            return data
-        return super().get_root(data)
-
-
 class Verifier:
     """Checks the one enveloped signature of a package; thread-safe, reusable.
 
@@ -248,10 +248,19 @@ class Verifier:
     def verify(self, package: bytes | ParsedXml) -> SignatureReport:
         """Report on the package's signature; raises only MalformedPackage for unreadable bytes.
 
-        A ParsedXml is read, never modified. ``signed_xml`` of a valid report is the
-        canonical form of the package minus its signature: exactly what was signed.
+        A ParsedXml is read, never modified; its ``data`` must be the bytes its tree was
+        parsed from (as ``parse`` makes it): large attachments are hashed from there.
+        ``signed_xml`` of a valid report is the canonical form of the package minus its
+        signature: exactly what was signed.
         """
-        root = package.root if isinstance(package, ParsedXml) else parse(package).root
+        parsed = package if isinstance(package, ParsedXml) else parse(package)
+        skeleton = Skeleton.of(parsed.data)
+        data = parsed.data
+        # What signxml checks on the full tree (and ``signed_xml``) is the caller's tree, or
+        # for bytes a new parse: a report must not keep the tree of a 100 MB package alive.
+        real_root = (lambda: package.root) if isinstance(package, ParsedXml) else \
+            (lambda: parse(data).root)
+        root = skeleton.root if skeleton is not None else parsed.root
         found = _the_signature(root)
         if found is None:
             return SignatureReport("absent")
@@ -264,13 +273,14 @@ class Verifier:
         if isinstance(certs, SignatureReport):
             return certs
         leaf = _leaf(certs)
-        report = self._check_value(root, found, leaf)
+        verifier = ReferenceVerifier(skeleton, real_root)
+        report = self._check_value(verifier, root, found, leaf)
         if report.state != "valid":
             return report
         return self._check_trust(leaf, certs) or report
 
-    def _check_value(self, root: etree._Element, signature: etree._Element,
-                     leaf: x509.Certificate) -> SignatureReport:
+    def _check_value(self, verifier: ReferenceVerifier, root: etree._Element,
+                     signature: etree._Element, leaf: x509.Certificate) -> SignatureReport:
         """Digest and SignatureValue, with the KeyInfo certificate; trust comes later.
 
         The verification time is pinned inside the certificate's validity so that a
@@ -280,8 +290,7 @@ class Verifier:
         config = replace(self._config, verification_time=leaf.not_valid_before_utc,
                          default_reference_c14n_method=_reference_c14n(signature))
         try:
-            result = _EdxmlVerifier().verify(root, x509_cert=leaf, parser=safe_parser(),
-                                          expect_config=config)
+            verifier.verify(root, x509_cert=leaf, parser=safe_parser(), expect_config=config)
         except InvalidDigest:
             return _invalid("EDX-SIG-002", "the package was changed after it was signed (the digest"
                             " of the signed content does not match); sign as the very last step"
@@ -295,7 +304,7 @@ class Verifier:
         except Exception as exc:  # noqa: BLE001 - any other failure is a malformed signature
             return _invalid("EDX-SIG-002", f"the Signature is malformed: {exc}; " + _RESIGN, leaf)
         return SignatureReport("valid", _subject(leaf), _fingerprint(leaf),
-                               signed_xml=result.signed_data)
+                               signed_source=verifier.signed_data)
 
     def _check_trust(self, leaf: x509.Certificate,
                      chain: list[x509.Certificate]) -> SignatureReport | None:
