@@ -17,7 +17,13 @@ from lxml import etree
 
 from gateway.edxml import new_document, parse, validate, write
 from gateway.edxml.namespaces import DSIG_NS, EDXML_NS
-from gateway.edxml.schema import SCHEMA_FILES, check_schema, child_order, schema_for
+from gateway.edxml.schema import (
+    SCHEMA_FILES,
+    _copy_without_bulk,
+    check_schema,
+    child_order,
+    schema_for,
+)
 
 BASE = (Path(__file__).parent / "broken" / "valid_document.edxml").read_text(encoding="utf-8")
 STATUS = (REAL_PACKAGES / "status_inbox__01.edxml").read_text(encoding="utf-8")
@@ -241,3 +247,22 @@ def test_the_copy_is_a_deep_copy_so_lxml_keeps_the_original() -> None:
     twin = copy.deepcopy(root)
     twin[:] = list(reversed(twin))
     assert [e.tag for e in root] == ["b", "c"]
+
+
+def test_the_validated_copy_leaves_out_only_attachment_texts(
+    real_packages: dict[str, bytes],
+) -> None:
+    """Node for node the package, but the attachments' base64 is not copied."""
+    package = real_packages["edoc_update.edxml"]
+    root = parse(package).root
+    twin = _copy_without_bulk(root, len(package))
+
+    def shape(tree: etree._Element, *, bulk: bool) -> list[tuple]:
+        return [(node.tag, node.tail, dict(node.attrib) if isinstance(node.tag, str) else None,
+                 node.nsmap if isinstance(node.tag, str) else None,
+                 None if bulk and etree.QName(node).localname == "ContentTransferEncoded"
+                 and isinstance(node.tag, str) else node.text)
+                for node in tree.iter()]
+
+    assert shape(twin, bulk=False) == shape(root, bulk=True)
+    assert len(root.find(".//{*}ContentTransferEncoded").text) > 100_000
