@@ -9,9 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cryptography import x509
-from sqlalchemy import select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from gateway.store.db import Store
 from gateway.store.models import AgencyRow
@@ -45,11 +44,12 @@ class Agencies:
         cert = _check_cert(cert_pem) if cert_pem is not None else None
         secret = new_secret()
         now = datetime.now(UTC)
-        row = AgencyRow(organ_id=organ_id, name=name, parent_organ_id=parent,
-                        secret_hash=hash_secret(secret), active=True, cert_pem=cert,
-                        created_at=now, secret_changed_at=now)
+        row = insert(AgencyRow).values(
+            organ_id=organ_id, name=name, parent_organ_id=parent,
+            secret_hash=hash_secret(secret), active=True, cert_pem=cert,
+            created_at=now, secret_changed_at=now)
         try:
-            self.store.transaction(lambda session: session.add(row))
+            self.store.transaction(lambda connection: connection.execute(row))
         except IntegrityError:
             raise InvalidRequest(
                 f"agency {organ_id} is already registered; use `agency reset-secret {organ_id}`"
@@ -58,8 +58,8 @@ class Agencies:
         return secret
 
     def list(self) -> list[Agency]:
-        with self.store.read() as session:
-            rows = session.scalars(select(AgencyRow).order_by(AgencyRow.organ_id))
+        with self.store.read() as connection:
+            rows = connection.execute(select(AgencyRow).order_by(AgencyRow.organ_id))
             return [Agency(r.organ_id, r.name, r.parent_organ_id, r.active) for r in rows]
 
     def disable(self, organ_id: str) -> None:
@@ -76,8 +76,8 @@ class Agencies:
         return secret
 
     def _set(self, organ_id: str, **values: object) -> None:
-        def work(session: Session) -> int:
-            result = session.execute(
+        def work(connection: Connection) -> int:
+            result = connection.execute(
                 update(AgencyRow).where(AgencyRow.organ_id == organ_id).values(**values)
             )
             return result.rowcount  # type: ignore[attr-defined]

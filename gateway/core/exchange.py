@@ -50,8 +50,8 @@ class Exchange:
         """The caller's OrganId; one identical failure for unknown, disabled or wrong secret."""
         agency = None
         if isinstance(organ_id, str) and organ_id:
-            with self.store.read() as session:
-                agency = session.execute(_AGENCY, {"organ_id": organ_id}).first()
+            with self.store.read() as connection:
+                agency = connection.execute(_AGENCY, {"organ_id": organ_id}).first()
         stored = agency.secret_hash if agency is not None else None
         if not secret_matches(secret, stored) or agency is None or not agency.active:
             raise AuthenticationFailed(AUTH_FAILED_MESSAGE)
@@ -64,17 +64,17 @@ class Exchange:
         package = bytes(package)
         check_size(package, self.settings.max_package_size)
         digest = sha256_of(package)
-        with self.store.read() as session:
-            original = ledger.find_duplicate(session, caller, digest)
+        with self.store.read() as connection:
+            original = ledger.find_duplicate(connection, caller, digest)
         if original is not None:
             return original  # before parsing: a client retrying a 20 MB upload gets a quick answer
         parsed, submission = read_submission(
             package, caller, self.settings.max_package_size, digest
         )
-        with self.store.read() as session:
+        with self.store.read() as connection:
             # Cheap answers (resends, recipients, authorization) before verifying a signature.
-            prepared = ledger.prepare(session, submission, fresh=True)
-            cert = session.scalar(_CERT, {"organ_id": caller})
+            prepared = ledger.prepare(connection, submission, fresh=True)
+            cert = connection.scalar(_CERT, {"organ_id": caller})
         if isinstance(prepared, Receipt):
             return prepared
         signature = self.signatures.check(parsed, cert)

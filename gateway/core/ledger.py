@@ -16,8 +16,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, insert, select
 
 from gateway.store.db import Store
 from gateway.store.models import DeliveryRow, DocumentKeyRow, MessageRow, StatusEventRow
@@ -40,34 +39,35 @@ def record(
 ) -> list[Receipt]:
     """Store the submissions together (all or none); duplicates give their original receipt."""
 
-    def work(session: Session) -> list[Receipt]:
+    def work(connection: Connection) -> list[Receipt]:
         now = utcnow()
-        return [_record_one(session, s, signature, now) for s in submissions]
+        return [_record_one(connection, s, signature, now) for s in submissions]
 
     return store.transaction(work, retry_unique=True)
 
 
 def _record_one(
-    session: Session, submission: Submission, signature: SignatureState, now: datetime
+    connection: Connection, submission: Submission, signature: SignatureState, now: datetime
 ) -> Receipt:
-    routing = prepare(session, submission)
+    routing = prepare(connection, submission)
     if isinstance(routing, Receipt):
         return routing
     message = _message_row(submission, signature, routing, now)
-    message.id = session.execute(_INSERT_MESSAGE, _values(message)).scalar_one()
-    insert_package(session, message.id, submission.data)
-    deliveries = session.execute(_INSERT_DELIVERIES, [
+    message.id = connection.execute(_INSERT_MESSAGE, _values(message)).scalar_one()
+    insert_package(connection, message.id, submission.data)
+    deliveries = connection.execute(_INSERT_DELIVERIES, [
         {"message_id": message.id, "recipient": recipient, "state": "pending", "created_at": now}
         for recipient in routing.deliver_to
     ]).all()
     if submission.kind == "edoc":
-        session.execute(_INSERT_KEYS, [  # inserted in this order: see the module docstring
+        connection.execute(_INSERT_KEYS, [  # inserted in this order: see the module docstring
             {"sender": submission.sender, "document_id": submission.document_id,
              "doc_type": submission.doc_type, "recipient": recipient, "delivery_id": delivery_id}
             for delivery_id, recipient in sorted(deliveries, key=lambda d: d.recipient)
         ])
     if submission.status is not None:
-        session.execute(_INSERT_STATUS, _values(_status_event(message, submission, routing, now)))
+        event = _status_event(message, submission, routing, now)
+        connection.execute(_INSERT_STATUS, _values(event))
     return _receipt(message, [recipient for _, recipient in deliveries])
 
 
@@ -82,27 +82,29 @@ _INSERT_STATUS = insert(StatusEventRow.__table__)
 
 
 def _values(row: MessageRow | StatusEventRow) -> dict[str, object]:
-    """The column values of a row object that is never added to the session."""
+    """The column values of a mapped row object, for its INSERT statement."""
     return {column.key: getattr(row, column.key) for column in row.__table__.columns
             if getattr(row, column.key) is not None or not column.primary_key}
 
 
-def prepare(session: Session, submission: Submission, *, fresh: bool = False) -> Receipt | Plan:
+def prepare(
+    connection: Connection, submission: Submission, *, fresh: bool = False
+) -> Receipt | Plan:
     """The original receipt of an identical package, else the plan (or the refusing fault).
 
     Run before the expensive signature check and again inside the write transaction.
     ``fresh``: the caller has just found no identical package (``find_duplicate``), so
     that query is not repeated; a race is still caught below and in the transaction.
     """
-    original = None if fresh else find_duplicate(session, submission.sender, submission.sha256)
+    original = None if fresh else find_duplicate(connection, submission.sender, submission.sha256)
     if original is not None:
         return original
     try:
-        return plan(session, submission)
+        return plan(connection, submission)
     except DuplicateDocumentId:
         # Under READ COMMITTED (PostgreSQL) the identical package may have been committed
         # between the two queries: then this is its resend, not a refused document.
-        original = find_duplicate(session, submission.sender, submission.sha256)
+        original = find_duplicate(connection, submission.sender, submission.sha256)
         if original is not None:
             return original
         raise
@@ -164,18 +166,17 @@ _RECIPIENTS = select(DeliveryRow.recipient).where(
 ).order_by(DeliveryRow.id)
 
 
-def find_duplicate(session: Session, sender: str, sha256: str) -> Receipt | None:
+def find_duplicate(connection: Connection, sender: str, sha256: str) -> Receipt | None:
     """The original receipt when ``sender`` already sent exactly these bytes."""
-    found = session.scalar(_SENT_BEFORE, {"sender": sender, "sha256": sha256})
+    found = connection.scalar(_SENT_BEFORE, {"sender": sender, "sha256": sha256})
     if found is None:
         return None
-    message = session.get(MessageRow, found)
-    assert message is not None  # found in this transaction
-    return replace(receipt_of(session, message), duplicate=True)
+    message = connection.execute(select(MessageRow).where(MessageRow.id == found)).one()
+    return replace(receipt_of(connection, message), duplicate=True)
 
 
-def receipt_of(session: Session, message: MessageRow) -> Receipt:
-    recipients = list(session.scalars(_RECIPIENTS, {"message_id": message.id}))
+def receipt_of(connection: Connection, message: MessageRow) -> Receipt:
+    recipients = list(connection.scalars(_RECIPIENTS, {"message_id": message.id}))
     return _receipt(message, recipients)
 
 

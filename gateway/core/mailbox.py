@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, Row, Select, select, update
 
 from gateway.store.db import Store
 from gateway.store.models import DeliveryRow, MessageRow, waiting
@@ -47,8 +46,8 @@ def pending(
 ) -> list[PendingItem]:
     """The caller's unconfirmed deliveries, oldest first (package bytes are not loaded)."""
     query = pending_query(caller, message_type, limit)
-    with store.read() as session:
-        return [_pending_item(row) for row in session.execute(query)]
+    with store.read() as connection:
+        return [_pending_item(row) for row in connection.execute(query)]
 
 
 _LISTED = (MessageRow.id, MessageRow.message_id, MessageRow.message_type, MessageRow.sender,
@@ -105,27 +104,32 @@ def _addressed_to(caller: str, message_id: str, *columns: Any) -> Select[Any]:
 
 
 def _delivery_id(store: Store, caller: str, message_id: str) -> int:
-    with store.read() as session:
-        delivery_id = session.scalar(_addressed_to(caller, message_id, DeliveryRow.id))
+    with store.read() as connection:
+        delivery_id = connection.scalar(_addressed_to(caller, message_id, DeliveryRow.id))
     if delivery_id is None:
         raise _not_found(message_id)
     return delivery_id
 
 
+_FETCHED = (MessageRow.id, MessageRow.message_id, MessageRow.message_type, MessageRow.sender,
+            MessageRow.document_id, MessageRow.received_at)
+
+
 def fetch(store: Store, caller: str, message_id: str) -> FetchedDocument:
     """The package bytes as sent; the delivery becomes ``fetched`` (still pending)."""
-    with store.read() as session:
-        row = session.execute(_addressed_to(caller, message_id, DeliveryRow.id, MessageRow)).first()
-        if row is None:
+    with store.read() as connection:
+        message = connection.execute(_addressed_to(
+            caller, message_id, DeliveryRow.id.label("delivery_id"), *_FETCHED)).first()
+        if message is None:
             raise _not_found(message_id)
-        delivery_id, message = row
+        delivery_id = message.delivery_id
         document = FetchedDocument(
             message_id=message.message_id,
             message_type=message.message_type,
             from_organ_id=message.sender,
             document_id=message.document_id,
             received_at=message.received_at,
-            package=read_package(session, message.id),
+            package=read_package(connection, message.id),
         )
     # The bytes were read outside the write transaction: a big package must not hold the lock.
     _advance(store, delivery_id, "fetched", DeliveryRow.state == "pending")
@@ -144,8 +148,8 @@ def _advance(store: Store, delivery_id: int, state: str, allowed: ColumnElement[
     gateway processes) can never move it backwards, whatever order they commit in."""
     values = {"state": state, f"{state}_at": utcnow()}
 
-    def work(session: Session) -> None:
-        session.execute(
+    def work(connection: Connection) -> None:
+        connection.execute(
             update(DeliveryRow).where(DeliveryRow.id == delivery_id, allowed).values(**values)
         )
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, bindparam, select
 
 from gateway.store.models import AgencyRow, DeliveryRow, DocumentKeyRow, MessageRow
 
@@ -42,12 +41,12 @@ class Plan:
     document_sender: str | None = None  # whose document a status is about
 
 
-def plan(session: Session, submission: Submission) -> Plan:
+def plan(connection: Connection, submission: Submission) -> Plan:
     """Check recipients and authorization; raise the fault that refuses the submission."""
-    check_recipients(session, submission.targets)
+    check_recipients(connection, submission.targets)
     if submission.kind == "status":
-        return _plan_status(session, submission)
-    return _plan_document(session, submission)
+        return _plan_status(connection, submission)
+    return _plan_document(connection, submission)
 
 
 # Statements run on every send are built once, with parameters: building a statement
@@ -63,8 +62,8 @@ _DELIVERED_TO = select(DocumentKeyRow.recipient).where(
 )
 
 
-def check_recipients(session: Session, organ_ids: tuple[str, ...]) -> None:
-    active = set(session.scalars(_ACTIVE, {"organ_ids": list(organ_ids)}))
+def check_recipients(connection: Connection, organ_ids: tuple[str, ...]) -> None:
+    active = set(connection.scalars(_ACTIVE, {"organ_ids": list(organ_ids)}))
     unknown = [organ_id for organ_id in organ_ids if organ_id not in active]
     if unknown:
         raise UnknownRecipient(
@@ -73,8 +72,8 @@ def check_recipients(session: Session, organ_ids: tuple[str, ...]) -> None:
         )
 
 
-def _plan_document(session: Session, submission: Submission) -> Plan:
-    have = set(session.scalars(_DELIVERED_TO, {
+def _plan_document(connection: Connection, submission: Submission) -> Plan:
+    have = set(connection.scalars(_DELIVERED_TO, {
         "sender": submission.sender, "document_id": submission.document_id,
         "doc_type": submission.doc_type, "targets": list(submission.targets),
     }))
@@ -89,21 +88,21 @@ def _plan_document(session: Session, submission: Submission) -> Plan:
     return Plan(deliver_to=new, already_delivered=old)
 
 
-def _plan_status(session: Session, submission: Submission) -> Plan:
+def _plan_status(connection: Connection, submission: Submission) -> Plan:
     assert submission.status is not None
     caller, target, document_id = submission.sender, submission.targets[0], submission.document_id
     if submission.status.code == TAKE_BACK:
-        if target not in document_recipients(session, caller, document_id):
-            raise party_error(session, caller, document_id, sender_role=True)
+        if target not in document_recipients(connection, caller, document_id):
+            raise party_error(connection, caller, document_id, sender_role=True)
         return Plan(deliver_to=[target], already_delivered=[], document_sender=caller)
-    if target not in document_senders_to(session, caller, document_id):
-        raise party_error(session, caller, document_id, sender_role=False)
+    if target not in document_senders_to(connection, caller, document_id):
+        raise party_error(connection, caller, document_id, sender_role=False)
     return Plan(deliver_to=[target], already_delivered=[], document_sender=target)
 
 
-def document_senders_to(session: Session, recipient: str, document_id: str) -> list[str]:
+def document_senders_to(connection: Connection, recipient: str, document_id: str) -> list[str]:
     """Who sent ``document_id`` to ``recipient`` (normally one agency), oldest first."""
-    rows = session.execute(
+    rows = connection.execute(
         select(MessageRow.sender)
         .join(DeliveryRow, and_(DeliveryRow.message_id == MessageRow.id,
                                 DeliveryRow.recipient == recipient))
@@ -113,9 +112,9 @@ def document_senders_to(session: Session, recipient: str, document_id: str) -> l
     return list(dict.fromkeys(row.sender for row in rows))
 
 
-def document_recipients(session: Session, sender: str, document_id: str) -> list[str]:
+def document_recipients(connection: Connection, sender: str, document_id: str) -> list[str]:
     """Every agency ``sender`` delivered ``document_id`` to, in delivery order."""
-    rows = session.execute(
+    rows = connection.execute(
         select(DeliveryRow.recipient)
         .join(MessageRow, DeliveryRow.message_id == MessageRow.id)
         .where(MessageRow.sender == sender, MessageRow.document_id == document_id,
@@ -126,15 +125,15 @@ def document_recipients(session: Session, sender: str, document_id: str) -> list
 
 
 def party_error(
-    session: Session, caller: str, document_id: str, *, sender_role: bool
+    connection: Connection, caller: str, document_id: str, *, sender_role: bool
 ) -> NotAuthorized | NotFound:
     """The fault for a status the caller may not send: see the module docstring."""
-    if sender_role and document_senders_to(session, caller, document_id):
+    if sender_role and document_senders_to(connection, caller, document_id):
         return NotAuthorized(
             f"take-back (13) on {document_id!r} is requested by the document's original sender;"
             " as a recipient, answer with 01-06, 15 or 16"
         )
-    if not sender_role and document_recipients(session, caller, document_id):
+    if not sender_role and document_recipients(connection, caller, document_id):
         return NotAuthorized(
             f"status codes 01-06, 15 and 16 on {document_id!r} are reported by its recipients;"
             " as its sender you can request a take-back (13)"

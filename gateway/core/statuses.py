@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from gateway import edxml
 from gateway.edxml.formats import STATUS_CODES
@@ -45,9 +44,9 @@ def status_submissions(
     if not isinstance(document_id, str) or not document_id.strip():
         raise InvalidRequest("documentId is empty; give the DocumentId of the document")
     document_id = document_id.strip()
-    with store.read() as session:
-        answered = _answered(session, caller, document_id, status_code)
-        sender = _organization(session, caller)
+    with store.read() as connection:
+        answered = _answered(connection, caller, document_id, status_code)
+        sender = _organization(connection, caller)
     info = None
     if staff is not None:
         info = edxml.StaffInfo(staff.department, staff.name, staff.email, staff.mobile)
@@ -59,14 +58,14 @@ def status_submissions(
 
 
 def _answered(
-    session: Session, caller: str, document_id: str, status_code: str
+    connection: Connection, caller: str, document_id: str, status_code: str
 ) -> list[edxml.ResponseFor]:
     """ResponseFor of each status to write; raises when the caller may not report this."""
     if status_code == TAKE_BACK:
-        targets = document_recipients(session, caller, document_id)
+        targets = document_recipients(connection, caller, document_id)
         owner = caller
     else:
-        targets = document_senders_to(session, caller, document_id)
+        targets = document_senders_to(connection, caller, document_id)
         if len(targets) > 1:
             raise InvalidRequest(
                 f"{document_id!r} was sent to you by several agencies ({', '.join(targets)});"
@@ -74,8 +73,8 @@ def _answered(
             )
         owner = targets[0] if targets else caller
     if not targets:
-        raise party_error(session, caller, document_id, sender_role=status_code == TAKE_BACK)
-    original = session.scalars(
+        raise party_error(connection, caller, document_id, sender_role=status_code == TAKE_BACK)
+    original = connection.execute(
         select(MessageRow)
         .where(MessageRow.sender == owner, MessageRow.document_id == document_id,
                MessageRow.message_type == "edoc")
@@ -89,8 +88,10 @@ def _answered(
     ]
 
 
-def _organization(session: Session, organ_id: str) -> edxml.Organization:
-    agency = session.get(AgencyRow, organ_id)
+def _organization(connection: Connection, organ_id: str) -> edxml.Organization:
+    agency = connection.execute(
+        select(AgencyRow.name).where(AgencyRow.organ_id == organ_id)
+    ).first()
     name = agency.name if agency is not None else None
     return edxml.Organization(organ_id=organ_id, organ_name=name)
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
 from gateway.store.db import Store
 from gateway.store.models import DeliveryRow, MessageRow, StatusEventRow
@@ -23,14 +22,14 @@ __all__ = ["traces"]
 
 
 def traces(store: Store, caller: str, document_id: str) -> list[Trace]:
-    with store.read() as session:
-        deliveries = _first_deliveries(session, caller, document_id)
+    with store.read() as connection:
+        deliveries = _first_deliveries(connection, caller, document_id)
         if not deliveries:
             raise NotFound(
                 f"no document {document_id!r} sent by you is known to this gateway;"
                 " traces are kept for the documents you sent"
             )
-        statuses = _statuses(session, caller, document_id)
+        statuses = _statuses(connection, caller, document_id)
     return [
         Trace(
             recipient=d.recipient,
@@ -44,8 +43,8 @@ def traces(store: Store, caller: str, document_id: str) -> list[Trace]:
     ]
 
 
-def _first_deliveries(session: Session, sender: str, document_id: str) -> list[DeliveryRow]:
-    rows = session.scalars(
+def _first_deliveries(connection: Connection, sender: str, document_id: str) -> list[DeliveryRow]:
+    rows = connection.execute(
         select(DeliveryRow)
         .join(MessageRow, DeliveryRow.message_id == MessageRow.id)
         .where(MessageRow.sender == sender, MessageRow.document_id == document_id,
@@ -58,8 +57,10 @@ def _first_deliveries(session: Session, sender: str, document_id: str) -> list[D
     return list(first.values())
 
 
-def _statuses(session: Session, sender: str, document_id: str) -> dict[str, list[StatusEvent]]:
-    rows = session.scalars(
+def _statuses(
+    connection: Connection, sender: str, document_id: str
+) -> dict[str, list[StatusEvent]]:
+    rows = connection.execute(
         select(StatusEventRow)
         .where(StatusEventRow.document_sender == sender,
                StatusEventRow.document_id == document_id,

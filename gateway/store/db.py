@@ -1,4 +1,4 @@
-"""Engine and sessions: one ``Store`` per database URL, and the one way to write.
+"""Engine and connections: one ``Store`` per database URL, and the one way to write.
 
 SQLite is the zero-setup default. Several threads (and even processes) may share
 the file, so every SQLite connection gets WAL (readers never block the writer),
@@ -27,10 +27,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
     "Store",
@@ -158,26 +157,27 @@ class Store:
             engine_kwargs.setdefault("pool_size", pool_size)
             engine_kwargs.setdefault("max_overflow", max_overflow)
         self.engine = make_engine(url, **engine_kwargs)
-        write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
-        self._reads = sessionmaker(self.engine, expire_on_commit=False)
-        self._writes = sessionmaker(write_engine, expire_on_commit=False)
+        self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+
+    # Connections, not ORM sessions: the gateway writes with INSERT and UPDATE statements
+    # and reads rows, so the unit of work and identity map would only cost time (an ORM
+    # session around a query cost about twice the query; docs/performance.md).
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for queries, in a transaction that is rolled back at the end."""
+        with self.engine.connect() as connection:
+            yield connection
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A session for queries; its transaction is rolled back at the end."""
-        with self._reads() as session:
-            yield session
-
-    @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A session whose changes are committed together, or not at all on any exception.
+    def write(self) -> Iterator[Connection]:
+        """A connection whose changes are committed together, or not at all on any exception.
 
         One attempt, no retry: use-case code calls ``transaction`` instead."""
-        with self._writes() as session, session.begin():
-            yield session
+        with self._write_engine.begin() as connection:
+            yield connection
 
-    def transaction(self, work: Callable[[Session], T], *, retry_unique: bool = False) -> T:
-        """``work(session)`` in one write transaction, committed; its result.
+    def transaction(self, work: Callable[[Connection], T], *, retry_unique: bool = False) -> T:
+        """``work(connection)`` in one write transaction, committed; its result.
 
         When the database aborts the transaction because of a concurrent one
         (serialization failure, deadlock) the whole of ``work`` runs again in a new
@@ -185,12 +185,12 @@ class Store:
         is retried too: it means a concurrent writer won a race on the rule the
         constraint enforces, and ``work`` run again sees the winner's rows and answers
         as if the two requests had come one after the other (``work`` must therefore
-        decide from what it reads, and have no effect outside the session).
+        decide from what it reads, and have no effect outside the connection).
         """
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                with self.write() as session:
-                    return work(session)
+                with self.write() as connection:
+                    return work(connection)
             except DBAPIError as error:
                 again = is_transient(error) or (retry_unique and is_unique_violation(error))
                 if not again or attempt == ATTEMPTS:

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from .models import PackageRow
 
@@ -26,30 +25,29 @@ _INSERT_ZEROS = insert(_PACKAGES).values(data=func.zeroblob(bindparam("size")))
 _READ = select(_PACKAGES.c.data).where(_PACKAGES.c.message_id == bindparam("message_id"))
 
 
-def _sqlite(session: Session) -> Any:
-    """The session's sqlite3 connection, or None on another database."""
-    connection = session.connection()
+def _sqlite(connection: Connection) -> Any:
+    """The sqlite3 connection under ``connection``, or None on another database."""
     if connection.dialect.name != "sqlite":
         return None
     return connection.connection.dbapi_connection
 
 
-def insert_package(session: Session, message_id: int, data: bytes) -> None:
+def insert_package(connection: Connection, message_id: int, data: bytes) -> None:
     """Store ``data`` as the package of the message with primary key ``message_id``."""
-    sqlite = _sqlite(session)
+    sqlite = _sqlite(connection)
     if sqlite is None:
-        session.execute(_INSERT, {"message_id": message_id, "data": data})
+        connection.execute(_INSERT, {"message_id": message_id, "data": data})
         return
-    session.execute(_INSERT_ZEROS, {"message_id": message_id, "size": len(data)})
+    connection.execute(_INSERT_ZEROS, {"message_id": message_id, "size": len(data)})
     if data:
         with sqlite.blobopen(_PACKAGES.name, "data", message_id) as blob:
             blob.write(data)
 
 
-def read_package(session: Session, message_id: int) -> bytes:
+def read_package(connection: Connection, message_id: int) -> bytes:
     """The package bytes of the message with primary key ``message_id``."""
-    sqlite = _sqlite(session)
+    sqlite = _sqlite(connection)
     if sqlite is None:
-        return session.scalar(_READ, {"message_id": message_id})
+        return connection.scalar(_READ, {"message_id": message_id})
     with sqlite.blobopen(_PACKAGES.name, "data", message_id, readonly=True) as blob:
         return blob.read()

@@ -66,8 +66,8 @@ def status_package(
 
 def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table: compare before and after to prove nothing changed."""
-    with store.read() as session:
+    with store.read() as connection:
         return {
-            table: sorted(tuple(row) for row in session.execute(text(f"SELECT * FROM {table}")))
+            table: sorted(tuple(row) for row in connection.execute(text(f"SELECT * FROM {table}")))
             for table in TABLES
         }

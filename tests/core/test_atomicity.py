@@ -19,17 +19,17 @@ from .packages import G17, G22, H14, H41, document, snapshot
 def fail_deliveries_to(store: Store, recipient: str) -> None:
     """A real database failure: a trigger that aborts any delivery to ``recipient``."""
     name = f"fail_{recipient.replace('.', '_')}"
-    with store.write() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text(
+    with store.write() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(
                 f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
                 f" IF NEW.recipient = '{recipient}' THEN RAISE EXCEPTION 'simulated failure';"
                 " END IF; RETURN NEW; END $$"
             ))
-            session.execute(text(f"CREATE TRIGGER {name} BEFORE INSERT ON deliveries"
+            connection.execute(text(f"CREATE TRIGGER {name} BEFORE INSERT ON deliveries"
                                  f" FOR EACH ROW EXECUTE FUNCTION {name}()"))
             return
-        session.execute(text(
+        connection.execute(text(
             f"CREATE TRIGGER {name} BEFORE INSERT ON deliveries"
             f" WHEN NEW.recipient = '{recipient}'"
             " BEGIN SELECT RAISE(ABORT, 'simulated failure'); END"

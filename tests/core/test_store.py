@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from store.databases import Databases
 
@@ -45,17 +45,17 @@ def test_sqlite_connections_use_wal_foreign_keys_and_wait_for_locks(tmp_path: Pa
     """Whatever the suite runs on: these are the SQLite default's own settings."""
     store = Store(f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
     try:
-        with store.read() as session:
-            assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-            assert session.execute(text("PRAGMA foreign_keys")).scalar() == 1
-            assert session.execute(text("PRAGMA busy_timeout")).scalar() == BUSY_TIMEOUT_MS
+        with store.read() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert connection.execute(text("PRAGMA busy_timeout")).scalar() == BUSY_TIMEOUT_MS
     finally:
         store.dispose()
 
 
 def test_foreign_keys_are_enforced(store: Store) -> None:
-    with pytest.raises(IntegrityError), store.write() as session:
-        session.execute(text(
+    with pytest.raises(IntegrityError), store.write() as connection:
+        connection.execute(text(
             "INSERT INTO deliveries (message_id, recipient, state, created_at)"
             " VALUES (999, 'nobody', 'pending', '2024-01-01 00:00:00')"
         ))
@@ -63,21 +63,22 @@ def test_foreign_keys_are_enforced(store: Store) -> None:
 
 def test_times_come_back_in_utc_whatever_zone_they_were_given_in(store: Store) -> None:
     vn = datetime(2024, 5, 17, 9, 30, tzinfo=timezone(timedelta(hours=7)))
-    with store.write() as session:
-        session.add(AgencyRow(organ_id="000.00.00.G22", name="x", secret_hash="h", active=True,
-                              created_at=vn, secret_changed_at=vn))
-    with store.read() as session:
-        row = session.get(AgencyRow, "000.00.00.G22")
+    with store.write() as connection:
+        connection.execute(insert(AgencyRow).values(
+            organ_id="000.00.00.G22", name="x", secret_hash="h", active=True,
+            created_at=vn, secret_changed_at=vn))
+    with store.read() as connection:
+        row = connection.execute(select(AgencyRow)).first()
         assert row is not None
         assert row.created_at == vn and row.created_at.tzinfo == UTC
         assert row.created_at.hour == 2
 
 
 def test_naive_times_are_refused_rather_than_guessed(store: Store) -> None:
-    with pytest.raises(Exception, match="timezone-aware"), store.write() as session:
-        session.add(AgencyRow(organ_id="000.00.00.G22", name="x", secret_hash="h", active=True,
-                              created_at=datetime(2024, 1, 1), secret_changed_at=datetime.now(UTC)))
-        session.flush()
+    with pytest.raises(Exception, match="timezone-aware"), store.write() as connection:
+        connection.execute(insert(AgencyRow).values(
+            organ_id="000.00.00.G22", name="x", secret_hash="h", active=True,
+            created_at=datetime(2024, 1, 1), secret_changed_at=datetime.now(UTC)))
 
 
 def test_the_default_database_is_created_under_var_of_the_working_directory(

@@ -59,19 +59,19 @@ def pg_store(migrated_db_url: str, test_databases: Databases) -> Iterator[Store]
 
 @pytest.mark.postgresql
 def test_transactions_are_read_committed_and_connections_named(pg_store: Store) -> None:
-    with pg_store.read() as session:
-        assert session.scalar(text("SHOW transaction_isolation")) == "read committed"
-        assert session.scalar(text("SHOW application_name")) == "edxml-gateway"
-    with pg_store.write() as session:
-        assert session.scalar(text("SHOW transaction_isolation")) == "read committed"
+    with pg_store.read() as connection:
+        assert connection.scalar(text("SHOW transaction_isolation")) == "read committed"
+        assert connection.scalar(text("SHOW application_name")) == "edxml-gateway"
+    with pg_store.write() as connection:
+        assert connection.scalar(text("SHOW transaction_isolation")) == "read committed"
 
 
 @pytest.mark.postgresql
 def test_a_connection_the_server_dropped_is_replaced_before_use(
     pg_store: Store, test_databases: Databases
 ) -> None:
-    with pg_store.read() as session:
-        pid = session.scalar(text("SELECT pg_backend_pid()"))
+    with pg_store.read() as connection:
+        pid = connection.scalar(text("SELECT pg_backend_pid()"))
     test_databases.admin_execute(f"SELECT pg_terminate_backend({pid})")  # as a restart would
-    with pg_store.read() as session:  # the pool hands out a live connection, no error
-        assert session.scalar(text("SELECT pg_backend_pid()")) != pid
+    with pg_store.read() as connection:  # the pool hands out a live connection, no error
+        assert connection.scalar(text("SELECT pg_backend_pid()")) != pid

@@ -92,10 +92,10 @@ SEED = [
 @pytest.fixture
 def big_hub(migrated_db_url: str) -> Iterator[Store]:
     store = Store(migrated_db_url)
-    with store.write() as session:
+    with store.write() as connection:
         for statement in SEED:
             if statement != "ANALYZE":
-                session.execute(text(statement))
+                connection.execute(text(statement))
     with store.engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     yield store
@@ -147,8 +147,8 @@ def explained(store: Store, use_case: Callable[[], object]) -> list[tuple[str, d
 
 @pytest.mark.postgresql
 def test_the_pending_list_reads_the_waiting_index_at_100000_deliveries(big_hub: Store) -> None:
-    with big_hub.read() as session:
-        assert session.scalar(text("SELECT count(*) FROM deliveries")) >= DELIVERIES
+    with big_hub.read() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM deliveries")) >= DELIVERIES
     exchange = Exchange(Settings(db_url=big_hub.url), store=big_hub)
     for message_type in (None, "edoc"):
         items = exchange.pending_documents(CALLER, message_type)

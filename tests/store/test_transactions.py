@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 from core.packages import G22, H14, H41, NAMES, document, status_package
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Connection, Insert, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from gateway.core import Agencies, Exchange, Settings
 from gateway.store.db import ATTEMPTS, Store
@@ -29,23 +28,26 @@ def store(migrated_db_url: str) -> Iterator[Store]:
     store.dispose()
 
 
-def _agency(organ_id: str, name: str = "x") -> AgencyRow:
-    return AgencyRow(organ_id=organ_id, name=name, secret_hash="h", active=True,
-                     created_at=NOW, secret_changed_at=NOW)
+def _agency(organ_id: str, name: str = "x") -> Insert:
+    return insert(AgencyRow).values(organ_id=organ_id, name=name, secret_hash="h", active=True,
+                                    created_at=NOW, secret_changed_at=NOW)
 
 
-def counted(work: Callable[[Session], object]) -> tuple[list[int], Callable[[Session], object]]:
+Work = Callable[[Connection], object]
+
+
+def counted(work: Work) -> tuple[list[int], Work]:
     attempts: list[int] = []
 
-    def run(session: Session) -> object:
+    def run(connection: Connection) -> object:
         attempts.append(len(attempts) + 1)
-        return work(session)
+        return work(connection)
 
     return attempts, run
 
 
 def test_a_foreign_key_violation_is_not_retried(store: Store) -> None:
-    attempts, work = counted(lambda session: session.execute(text(
+    attempts, work = counted(lambda connection: connection.execute(text(
         "INSERT INTO deliveries (message_id, recipient, state, created_at)"
         " VALUES (999, 'nobody', 'pending', '2024-01-01 00:00:00')")))
     with pytest.raises(IntegrityError):
@@ -54,43 +56,42 @@ def test_a_foreign_key_violation_is_not_retried(store: Store) -> None:
 
 
 def test_a_unique_violation_is_retried_only_when_asked_and_gives_up(store: Store) -> None:
-    store.transaction(lambda session: session.add(_agency(G22)))
+    store.transaction(lambda connection: connection.execute(_agency(G22)))
     for retry_unique, expected in ((False, 1), (True, ATTEMPTS)):
-        attempts, work = counted(lambda session: session.add(_agency(G22)))
+        attempts, work = counted(lambda connection: connection.execute(_agency(G22)))
         with pytest.raises(IntegrityError):
             store.transaction(work, retry_unique=retry_unique)
         assert len(attempts) == expected
-    with store.read() as session:
-        assert session.scalar(select(func.count()).select_from(AgencyRow)) == 1
+    with store.read() as connection:
+        assert connection.scalar(select(func.count()).select_from(AgencyRow)) == 1
 
 
 def test_a_failed_attempt_leaves_nothing_behind(store: Store) -> None:
-    store.transaction(lambda session: session.add(_agency(G22)))
+    store.transaction(lambda connection: connection.execute(_agency(G22)))
 
-    def work(session: Session) -> None:
-        session.add(_agency(H41))
-        session.flush()
-        session.add(_agency(G22))  # refused: the whole attempt is rolled back
+    def work(connection: Connection) -> None:
+        connection.execute(_agency(H41))
+        connection.execute(_agency(G22))  # refused: the whole attempt is rolled back
 
     with pytest.raises(IntegrityError):
         store.transaction(work)
-    with store.read() as session:
-        assert list(session.scalars(select(AgencyRow.organ_id))) == [G22]
+    with store.read() as connection:
+        assert list(connection.scalars(select(AgencyRow.organ_id))) == [G22]
 
 
 @pytest.mark.postgresql
 def test_a_deadlock_is_run_again_and_both_writers_succeed(store: Store) -> None:
     """Two transactions lock two rows in opposite orders: PostgreSQL aborts one (40P01),
     the store runs it again, and both changes are there."""
-    store.transaction(lambda session: session.add_all([_agency(G22), _agency(H41)]))
+    store.transaction(lambda connection: [connection.execute(_agency(o)) for o in (G22, H41)])
     meet = threading.Barrier(2, timeout=30)
     attempts: dict[str, list[int]] = {G22: [], H41: []}
 
-    def rename(first: str, second: str) -> Callable[[Session], None]:
-        def work(session: Session) -> None:
+    def rename(first: str, second: str) -> Callable[[Connection], None]:
+        def work(connection: Connection) -> None:
             attempts[first].append(1)
             for organ_id in (first, second):
-                session.execute(update(AgencyRow).where(AgencyRow.organ_id == organ_id)
+                connection.execute(update(AgencyRow).where(AgencyRow.organ_id == organ_id)
                                 .values(name=f"{first} was here"))
                 if len(attempts[first]) == 1 and organ_id == first:
                     meet.wait()  # both hold their first row: the second UPDATEs deadlock
@@ -107,8 +108,8 @@ def test_a_deadlock_is_run_again_and_both_writers_succeed(store: Store) -> None:
         for writer in writers:
             writer.dispose()
     assert sorted(len(a) for a in attempts.values()) == [1, 2]
-    with store.read() as session:
-        names = set(session.scalars(select(AgencyRow.name)))
+    with store.read() as connection:
+        names = set(connection.scalars(select(AgencyRow.name)))
     assert len(names) == 1  # the one run again wrote last, over both rows
 
 
@@ -118,15 +119,14 @@ def test_a_lost_race_on_a_unique_row_is_run_again_and_sees_the_winner(store: Sto
     meet = threading.Barrier(2, timeout=30)
     seen: list[str] = []
 
-    def register(session: Session) -> str:
-        existing = session.get(AgencyRow, G22)
+    def register(connection: Connection) -> str:
+        existing = connection.scalar(select(AgencyRow.organ_id).where(AgencyRow.organ_id == G22))
         if existing is not None:
             seen.append("found")
             return "found"
         if not seen:
             meet.wait()  # both have read "absent" before either inserts
-        session.add(_agency(G22))
-        session.flush()
+        connection.execute(_agency(G22))
         seen.append("inserted")
         return "inserted"
 
@@ -174,14 +174,14 @@ def test_fetches_and_confirmations_racing_end_confirmed_once(
         calls += [lambda e=exchange: e.get_document(H41, message_id),
                   lambda e=exchange: e.confirm_received(H41, message_id)]
     _together(calls)
-    with store.read() as session:
-        delivery = session.scalars(select(DeliveryRow)).one()
+    with store.read() as connection:
+        delivery = connection.execute(select(DeliveryRow)).one()
     assert delivery.state == "confirmed"
     confirmed_at = delivery.confirmed_at
     _together([lambda e=e: e.get_document(H41, message_id) for e in exchanges]
               + [lambda e=e: e.confirm_received(H41, message_id) for e in exchanges])
-    with store.read() as session:
-        again = session.scalars(select(DeliveryRow)).one()
+    with store.read() as connection:
+        again = connection.execute(select(DeliveryRow)).one()
     assert (again.state, again.confirmed_at) == ("confirmed", confirmed_at)  # never undone
     assert exchanges[0].pending_documents(H41) == []
 
@@ -195,8 +195,8 @@ def test_the_same_status_sent_by_racing_requests_reaches_the_sender_once(
     assert len({r.message_id for r in receipts}) == 1  # type: ignore[attr-defined]
     assert sorted(r.duplicate for r in receipts) == [False] + [True] * 5  # type: ignore[attr-defined]
     assert [i.status_code for i in exchanges[0].pending_documents(G22, "status")] == ["03"]
-    with store.read() as session:
-        assert session.scalar(select(func.count()).select_from(MessageRow)
+    with store.read() as connection:
+        assert connection.scalar(select(func.count()).select_from(MessageRow)
                               .where(MessageRow.message_type == "status")) == 1
 
 
