@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Iterable, Iterator
 
-__all__ = ["base64_error"]
+__all__ = ["base64_error", "ascii_base64_error"]
 
 _SLICE = 1 << 20
 _WHITESPACE = b" \t\r\n"
@@ -38,12 +39,34 @@ def base64_error(text: str, *, slice_chars: int = _SLICE) -> str | None:
     """
     if not text.isascii():
         return _non_ascii(text, slice_chars)
+    return _ascii_verdict(text[start:start + slice_chars].encode("ascii")
+                          for start in range(0, len(text), slice_chars))
+
+
+def ascii_base64_error(raw: memoryview, *, slice_bytes: int = _SLICE) -> str | None:
+    """``base64_error`` of a text given as its UTF-8 bytes, which must be ASCII.
+
+    Raises ValueError when they are not (the caller then asks ``base64_error``, which
+    has the model's words for that).
+    """
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(raw), slice_bytes):
+            chunk = bytes(raw[start:start + slice_bytes])
+            if not chunk.isascii():
+                raise ValueError("not ASCII")
+            yield chunk
+
+    return _ascii_verdict(chunks())
+
+
+def _ascii_verdict(chunks: Iterable[bytes]) -> str | None:
     data_count = 0  # data characters before the first "="
     recent = b""  # the last (up to 8) of them
     pads: int | None = None  # length of the "=" run from the first "=", once seen
     after = b""  # the first character after that run
-    for start in range(0, len(text), slice_chars):
-        chunk = text[start:start + slice_chars].encode("ascii").translate(None, _WHITESPACE)
+    for raw_chunk in chunks:
+        chunk = raw_chunk.translate(None, _WHITESPACE)
         if pads is None:
             first_pad = chunk.find(b"=")
             head = chunk if first_pad < 0 else chunk[:first_pad]

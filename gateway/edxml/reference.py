@@ -94,6 +94,22 @@ class Skeleton:
             return None
         return cls(data, root, segments)
 
+    def left_out(self, root: etree._Element) -> dict[etree._Element, memoryview]:
+        """The elements of ``root`` (the full tree of ``data``) whose text was left out,
+        with that text's bytes; empty if ``root`` is not shaped like the skeleton."""
+        texts = {segment.marker.decode("ascii"): segment for segment in self.segments}
+        view, found = memoryview(self.data), {}
+        try:
+            for element, twin in zip(root.iter(), self.root.iter(), strict=True):
+                if element.tag != twin.tag:
+                    return {}
+                segment = texts.get(twin.text) if isinstance(twin.tag, str) else None
+                if segment is not None:
+                    found[element] = view[segment.start:segment.end]
+        except ValueError:  # not as many nodes
+            return {}
+        return found if len(found) == len(texts) else {}
+
     def pieces(self, canonical: bytes) -> Iterator[bytes | memoryview]:
         """``canonical`` (of the skeleton) with each marker swapped back for its bytes.
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from gateway.edxml.base64text import base64_error
+from gateway.edxml.base64text import ascii_base64_error, base64_error
 from gateway.edxml.model import Attachment
 
 
@@ -67,3 +67,19 @@ def test_broken_long_texts_get_the_models_words(edit):
     assert decoding_error(broken) is not None
     for slice_chars in (7, 4096):
         assert base64_error(broken, slice_chars=slice_chars) == decoding_error(broken)
+
+
+@pytest.mark.parametrize("text", [
+    base64.b64encode(bytes(range(256)) * 40).decode(),
+    base64.b64encode(bytes(range(256)) * 40).decode()[:-1],
+    "AAAA-AAA", "AA=A", "=", "",
+])
+def test_bytes_of_an_ascii_text_get_the_same_verdict(text: str):
+    for slice_bytes in (1, 5, 4096):
+        raw = memoryview(text.encode("ascii"))
+        assert ascii_base64_error(raw, slice_bytes=slice_bytes) == decoding_error(text)
+
+
+def test_bytes_that_are_not_ascii_are_left_to_the_text_check():
+    with pytest.raises(ValueError, match="not ASCII"):
+        ascii_base64_error(memoryview("QUJDé".encode()))

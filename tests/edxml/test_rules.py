@@ -11,6 +11,7 @@ from conftest import REAL_PACKAGES
 
 from gateway.edxml import parse, validate
 from gateway.edxml.formats import STATUS_CODES
+from gateway.edxml.reference import Skeleton
 from gateway.edxml.rules import CHECKS, RULES, organ_id_error
 
 REPO = Path(__file__).resolve().parents[2]
@@ -206,3 +207,18 @@ def test_rules_do_not_look_inside_signatures() -> None:
               "</SignedInfo><Timestamp>soon</Timestamp><OrganId>me</OrganId></Signature>")
     assert rule_ids(replaced(STATUS, "</edXML:MessageHeader>",
                              "</edXML:MessageHeader>" + inside)) == []
+
+
+def test_a_large_attachment_is_checked_from_the_package_bytes() -> None:
+    """Above 64 KiB the base64 is read in place (reference.Skeleton); same verdicts."""
+    encoded = base64.b64encode(bytes(range(256)) * 400).decode()
+    package = replaced(BASE, "Q8O0bmcgdsSDbiBz4buRIDEyMzQ=", encoded).encode()
+    assert len(Skeleton.of(package).left_out(parse(package).root)) == 1
+    assert rule_ids(package.decode()) == []
+    broken = encoded[:50_000] + "-" + encoded[50_000:]
+    assert rule_ids(replaced(BASE, "Q8O0bmcgdsSDbiBz4buRIDEyMzQ=", broken)) == ["EDX-ATT-003"]
+    accented = encoded[:50_000] + "ă" + encoded[50_000:]
+    problems = validate(parse(replaced(BASE, "Q8O0bmcgdsSDbiBz4buRIDEyMzQ=", accented).encode()))
+    assert [p.message for p in problems if p.rule_id == "EDX-ATT-003"] == [
+        "ContentTransferEncoded is not valid base64 (ordinal not in range(128));"
+        " encode the file with standard base64"]
