@@ -257,8 +257,11 @@ def test_signxml_still_calls_the_method_reference_verifier_overrides():
                           "c14n_algorithm", "signature", "signature_key_used"]
     assert "self._verify_reference(" in inspect.getsource(XMLVerifier.verify)
     for name in ("_apply_transforms", "_fromstring", "_tostring", "_c14n", "_get_signature",
-                 "_get_inclusive_ns_prefixes"):
+                 "_get_inclusive_ns_prefixes", "_get_cert_verification_time"):
         assert hasattr(XMLVerifier, name), name
+    validity = list(inspect.signature(XMLVerifier._get_cert_validity_error).parameters)
+    assert validity == ["self", "cert", "cert_source"]
+    assert "self._get_cert_validity_error(" in inspect.getsource(XMLVerifier._check_cert_validity)
     assert ReferenceVerifier._verify_reference is not XMLVerifier._verify_reference
 
 
