@@ -1,8 +1,12 @@
 """`edxml-gateway serve`: run the SOAP endpoint on waitress until SIGTERM or SIGINT.
 
-One process with ``--threads`` threads by default, the right shape for SQLite, which
-lets one writer in at a time; ``--workers N`` runs N processes on gunicorn instead
-(``workers``), for PostgreSQL.
+One process with ``--threads`` threads by default (waitress); ``--workers N`` runs N
+processes on gunicorn instead (``workers``), so that the CPU work of N requests (parsing,
+validation, signature checks: Python, one core per process) runs in parallel. On
+PostgreSQL the processes may be on several machines. On SQLite they must share one
+machine and one database file: their writes queue on SQLite's lock (WAL, BEGIN
+IMMEDIATE, a busy timeout: see ``gateway.store.db``), which each holds for well under a
+millisecond of a send's several milliseconds, while reads never wait.
 
 On start it prints the WSDL address (with the real port, so ``--port 0`` is usable by
 scripts and tests: the line starts with ``WSDL: ``), then logs one line per request on
@@ -49,23 +53,36 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--threads", type=int, default=4,
                         help="requests served at once (per process; default: 4)")
     parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="gateway processes sharing the database (gunicorn); more than"
-                        " 1 needs PostgreSQL (default: 1, one process on waitress)")
+                        help="gateway processes sharing the database (gunicorn), about one"
+                        " per CPU core (default: 1, one process on waitress). On SQLite all"
+                        " of them write to one file: writes queue on its lock, the rest runs"
+                        " in parallel; keep the file on a local disk, never on a network"
+                        " filesystem")
     parser.set_defaults(func=run)
 
 
 def _refusal(args: argparse.Namespace, settings: Settings) -> str | None:
     """Why these options cannot run, or None."""
-    from sqlalchemy.engine import make_url
-
     if args.workers < 1 or args.threads < 1:
         return "--workers and --threads must be at least 1"
-    if args.workers > 1 and make_url(settings.db_url).get_backend_name() == "sqlite":
-        return (f"--workers {args.workers} needs PostgreSQL: SQLite lets one process write at a"
-                " time, so more processes would only queue on its lock. Serve SQLite with one"
-                " process (more --threads if needed) or move to PostgreSQL"
-                " (docs/deployment.md)")
+    if args.workers > 1 and not _shareable(settings.db_url):
+        return (f"--workers {args.workers} needs a database the processes can share, and"
+                f" {shown_url(settings.db_url)} is not one: an in-memory SQLite database"
+                " (or a file: URI, which may name one) lives inside a single process. Give"
+                " a SQLite file path (sqlite:///var/gateway.sqlite3) or PostgreSQL, or run"
+                " one process (drop --workers)")
     return None
+
+
+def _shareable(url: str) -> bool:
+    """Whether several processes opening ``url`` reach the same database."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    database = parsed.database or ""
+    return database not in ("", ":memory:") and not database.startswith("file:")
 
 
 def run(args: argparse.Namespace) -> int:

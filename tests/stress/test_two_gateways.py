@@ -1,179 +1,36 @@
-"""Two gateway processes on one PostgreSQL database, eight client processes racing.
+"""Two gateway nodes on one database, eight client processes racing (see ``exchange``).
 
 Node A is `serve --workers 2` (gunicorn), node B a plain `serve`: three processes
-serving, as several nodes behind a load balancer would. The plan (built before
-anything starts): 2,000 sendDocument calls across 20 agencies, of which exact resends
-race their original from another process, and same-id-different-content packages
-come after their original (some naming only agencies that already have it, some
-adding a new one). Each agency has two receiving clients on different nodes that
-poll, fetch, answer some documents with a status package and confirm, concurrently.
-
-At the end: each recipient got each document exactly once and byte for byte; of each
-original and its racing resend one was stored and the other answered duplicate with
-the same receipt; every conflict was refused (Client.DuplicateDocumentId) or
-delivered only to the new recipient; every status reached the document's sender
-once, however many of the twins sent it.
+serving, as several nodes behind a load balancer would, on PostgreSQL or on one SQLite
+file (whose write lock they then queue on). 2,000 sendDocument calls: 150 exact resends
+racing their original, 150 same-DocumentId conflicts.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import pickle
-import random
 import time
-from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from soap.conftest import Gateway
-from sqlalchemy import func, select
 from store.databases import Databases
 
-from gateway import edxml
-from gateway.core import Agencies
-from gateway.store.db import Store
-from gateway.store.migrate import upgrade
-from gateway.store.models import DeliveryRow, MessageRow
+from .exchange import build_workload, exchange_and_check, register_agencies
 
-from .clients import ClientPlan, Receiver, Results, Send, run
+pytestmark = pytest.mark.stress
 
-pytestmark = [pytest.mark.postgresql, pytest.mark.stress]
-
-AGENCIES = tuple(f"000.00.00.A{n:02d}" for n in range(1, 21))
 CALLS = 2_000
 RESENDS = 150
 CONFLICTS = 150  # half naming the same recipients, half adding one
 CLIENT_PROCESSES = 8
-STATUS_SHARE = 6  # one delivered document in six is answered with a status
 DEADLINE = 270  # seconds for the exchange; with setup and checks the test stays under 5 minutes
-
-
-@dataclass(frozen=True)
-class Original:
-    job: int
-    sender: str
-    recipients: tuple[str, ...]
-    package: bytes
-    document_id: str
-
-
-@dataclass(frozen=True)
-class Workload:
-    sends: list[Send]  # in global order
-    originals: dict[int, Original]  # by job
-    resends: dict[int, int]  # resend job -> original job
-    conflicts: dict[int, tuple[int, tuple[str, ...]]]  # job -> (original job, its recipients)
-    statuses: dict[tuple[str, str], bytes]  # (document id, recipient) -> status package
-
-
-def _document(sender: str, recipients: tuple[str, ...], number: int, subject: str) -> bytes:
-    return edxml.write(edxml.new_document(
-        sender=edxml.Organization(sender, organ_name=f"Cơ quan {sender[-3:]}"),
-        recipients=[edxml.Organization(r, organ_name=f"Cơ quan {r[-3:]}") for r in recipients],
-        code_number=str(number), code_notation="STRESS", subject=subject,
-        promulgation_place="Hà Nội", signer_competence="KT. GIÁM ĐỐC",
-        signer_position="Phó Giám đốc", signer_name="Nguyễn Văn A",
-        promulgation_date="2024/05/17",
-    ))
-
-
-def build_workload(seed: int = 6) -> Workload:
-    """Every package and status, built before anything runs (unsigned, small)."""
-    rng = random.Random(seed)
-    originals: list[Original] = []
-    for number in range(CALLS - RESENDS - CONFLICTS):
-        sender = AGENCIES[number % len(AGENCIES)]
-        others = [a for a in AGENCIES if a != sender]
-        recipients = tuple(rng.sample(others, rng.choice((1, 2, 2, 3))))
-        package = _document(sender, recipients, number, f"Công văn số {number}")
-        document_id = edxml.read(edxml.parse(package)).document_id
-        originals.append(Original(0, sender, recipients, package, document_id))
-    order: list[tuple[str, Any]] = [("original", o) for o in originals]
-    resend_of = rng.sample(range(len(originals)), RESENDS)
-    conflict_of = rng.sample(range(len(originals)), CONFLICTS)
-    for index in resend_of:  # right next to the original: another process sends it at once
-        order.insert(order.index(("original", originals[index])) + 1, ("resend", index))
-    for n, index in enumerate(conflict_of):  # well after it, from the same process (below)
-        original = originals[index]
-        recipients = original.recipients
-        if n % 2:
-            recipients += (rng.choice([a for a in AGENCIES
-                                       if a != original.sender and a not in recipients]),)
-        order.append(("conflict", (index, recipients)))
-    return _numbered(order, originals, rng)
-
-
-def _numbered(order: list[tuple[str, Any]], originals: list[Original],
-              rng: random.Random) -> Workload:
-    sends: list[Send] = []
-    by_job: dict[int, Original] = {}
-    job_of: dict[int, int] = {}
-    resends: dict[int, int] = {}
-    conflicts: dict[int, tuple[int, tuple[str, ...]]] = {}
-    for job, (kind, value) in enumerate(order):
-        if kind == "original":
-            original = Original(job, value.sender, value.recipients, value.package,
-                                value.document_id)
-            by_job[job] = original
-            job_of[id(value)] = job
-            sends.append(Send(job, original.sender, original.package))
-        elif kind == "resend":
-            original = by_job[job_of[id(originals[value])]]
-            resends[job] = original.job
-            sends.append(Send(job, original.sender, original.package))
-        else:
-            index, recipients = value
-            original = by_job[job_of[id(originals[index])]]
-            number = int(original.document_id.rsplit(",", 1)[1].split("/")[0])
-            package = _document(original.sender, recipients, number, f"Sửa lại {number}")
-            conflicts[job] = (original.job, recipients)
-            sends.append(Send(job, original.sender, package))
-    statuses = {}
-    for original in by_job.values():
-        receivers = {r for j, (o, rs) in conflicts.items() if o == original.job for r in rs}
-        for recipient in sorted(receivers | set(original.recipients)):
-            if rng.randrange(STATUS_SHARE) == 0:
-                statuses[(original.document_id, recipient)] = edxml.write(edxml.status_message(
-                    "03", sender=edxml.Organization(recipient, organ_name="Cơ quan"),
-                    document=edxml.read(edxml.parse(original.package)),
-                    description="Đã tiếp nhận", timestamp=None))
-    return Workload(sends, by_job, resends, conflicts, statuses)
-
-
-def client_plans(workload: Workload, urls: tuple[str, ...], secrets: dict[str, str],
-                 folder: Path) -> list[ClientPlan]:
-    """Sends dealt round-robin in global order (a resend lands in the next process, at the
-    same moment as its original); a conflict goes to its original's process, after it."""
-    shares: list[list[Send]] = [[] for _ in range(CLIENT_PROCESSES)]
-    where: dict[int, int] = {}
-    for position, send in enumerate(workload.sends):
-        if send.job in workload.conflicts:
-            process = where[workload.conflicts[send.job][0]]
-        else:
-            process = position % CLIENT_PROCESSES
-        where[send.job] = process
-        shares[process].append(send)
-    receivers: list[list[Receiver]] = [[] for _ in range(CLIENT_PROCESSES)]
-    for n, agency in enumerate(AGENCIES):
-        answers = {d: s for (d, r), s in workload.statuses.items() if r == agency}
-        for number in (0, 1):
-            receivers[(2 * n + number) % CLIENT_PROCESSES].append(
-                Receiver(agency, number, answers))
-    return [ClientPlan(i, urls, secrets, shares[i], receivers[i], folder / f"client-{i}.pickle")
-            for i in range(CLIENT_PROCESSES)]
 
 
 @pytest.fixture
 def hub(test_databases: Databases, tmp_path: Path) -> Iterator[tuple[list[Gateway], str]]:
     url = test_databases.create("stress")
-    upgrade(url)
-    store = Store(url)
-    agencies = Agencies(store)
-    secrets = {a: agencies.add(a, f"Cơ quan {a[-3:]}") for a in AGENCIES}
-    store.dispose()
+    secrets = register_agencies(url)
     nodes = [Gateway(db_url=url, secrets=secrets, workdir=tmp_path / name, options=options)
              for name, options in (("node-a", ("--workers", "2", "--threads", "4")),
                                    ("node-b", ("--threads", "4")))]
@@ -191,164 +48,8 @@ def hub(test_databases: Databases, tmp_path: Path) -> Iterator[tuple[list[Gatewa
 def test_two_gateways_eight_clients_2000_packages(hub, tmp_path: Path) -> None:
     nodes, url = hub
     built = time.monotonic()
-    workload = build_workload()
+    workload = build_workload(CALLS, RESENDS, CONFLICTS)
     assert len(workload.sends) == CALLS
-    plans = client_plans(workload, tuple(n.url for n in nodes), nodes[0].secrets, tmp_path)
-    started = time.monotonic()
-    results = _run_clients(plans, url)
-    finished = time.monotonic()
-    errors = [e for r in results for e in r.errors]
-    assert not errors, "\n".join(errors[:5])
-    _check_sends(workload, results)
-    _check_deliveries(workload, results)
-    _check_statuses(workload, results)
-    _check_database(url)
-    calls = sum(r.calls for r in results)
-    print(f"\nstress: built in {started - built:.1f}s; {calls} SOAP calls in"
-          f" {finished - started:.1f}s ({calls / (finished - started):.0f}/s) on 3 server"
-          f" processes; {len(workload.statuses)} statuses")
-    for node in nodes:
-        assert "Server.Internal" not in node.log()
-
-
-def _run_clients(plans: list[ClientPlan], url: str) -> list[Results]:
-    context = multiprocessing.get_context("spawn")
-    stop, senders_done = context.Event(), context.Value("i", 0)
-    processes = [context.Process(target=run, args=(plan, stop, senders_done))
-                 for plan in plans]
-    for process in processes:
-        process.start()
-    deadline = time.monotonic() + DEADLINE
-    store = Store(url)
-    try:
-        while time.monotonic() < deadline:
-            if senders_done.value == len(plans) and _all_confirmed(store):
-                break
-            if not all(p.is_alive() for p in processes):
-                break
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"the exchange did not finish in {DEADLINE}s: {senders_done.value} of"
-                        f" {len(plans)} clients sent everything; {_progress(store)}")
-    finally:
-        stop.set()
-        for process in processes:
-            process.join(60)
-        store.dispose()
-    assert all(p.exitcode == 0 for p in processes), [p.exitcode for p in processes]
-    return [pickle.loads(plan.result_path.read_bytes()) for plan in plans]
-
-
-def _progress(store: Store) -> str:
-    with store.read() as session:
-        states = dict(session.execute(select(DeliveryRow.state, func.count())
-                                      .group_by(DeliveryRow.state)).all())
-    return f"deliveries by state: {states}"
-
-
-def _all_confirmed(store: Store) -> bool:
-    """Statuses are sent before their document is confirmed, so when nothing is left
-    unconfirmed after the last send, every status has been stored and confirmed too."""
-    with store.read() as session:
-        return session.scalar(select(func.count()).select_from(DeliveryRow)
-                              .where(DeliveryRow.state != "confirmed")) == 0
-
-
-def _check_sends(workload: Workload, results: list[Results]) -> None:
-    outcomes = {job: outcome for r in results for job, outcome in r.sends.items()}
-    assert len(outcomes) == CALLS
-    for job, original in workload.originals.items():
-        first = outcomes[job]
-        assert "fault" not in first, (original.document_id, first)
-    for job, original_job in workload.resends.items():
-        pair = [outcomes[job], outcomes[original_job]]
-        assert pair[0]["message_id"] == pair[1]["message_id"]
-        assert sorted(o["duplicate"] for o in pair) == [False, True], pair
-        assert sorted(pair[0]["recipients"]) == sorted(workload.originals[original_job]
-                                                       .recipients)
-    for job, (original_job, recipients) in workload.conflicts.items():
-        named = set(workload.originals[original_job].recipients)
-        outcome = outcomes[job]
-        if set(recipients) == named:
-            assert outcome == {"fault": "Client.DuplicateDocumentId"}, outcome
-        else:
-            assert outcome["recipients"] == [r for r in recipients if r not in named], outcome
-            assert sorted(outcome["already_delivered"]) == sorted(named)
-            assert outcome["duplicate"] is False
-
-
-def _check_deliveries(workload: Workload, results: list[Results]) -> None:
-    """Each recipient: each document once (one message id), byte for byte as sent."""
-    sent_sha = {s.job: _sha(s.package) for s in workload.sends}
-    expected: dict[tuple[str, str], str] = {}  # (recipient, document id) -> package sha
-    outcomes = {job: outcome for r in results for job, outcome in r.sends.items()}
-    for job, outcome in outcomes.items():
-        if "fault" in outcome or outcome["duplicate"]:
-            continue
-        document_id = _document_id_of(workload, job)
-        for recipient in outcome["recipients"]:
-            assert (recipient, document_id) not in expected, "delivered twice"
-            expected[(recipient, document_id)] = sent_sha[job]
-    got: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
-    for r in results:
-        for agency, message_id, kind, _sender, document_id, sha in r.fetched:
-            if kind == "edoc":
-                got[(agency, document_id)].add((message_id, sha))
-    assert set(got) == set(expected)
-    for key, copies in got.items():
-        assert len(copies) == 1, (key, copies)  # one message, whoever of the two fetched it
-        assert next(iter(copies))[1] == expected[key]
-
-
-def _check_statuses(workload: Workload, results: list[Results]) -> None:
-    by_status: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in results:
-        for agency, document_id, outcome in r.status_sends:
-            by_status[(document_id, agency)].append(outcome)
-    assert set(by_status) == set(workload.statuses)
-    stored: dict[tuple[str, str], str] = {}
-    for key, outcomes in by_status.items():
-        assert all("fault" not in o for o in outcomes), (key, outcomes)
-        assert [o["duplicate"] for o in outcomes].count(False) == 1, outcomes  # both clients
-        assert len({o["message_id"] for o in outcomes}) == 1
-        stored[key] = outcomes[0]["message_id"]
-    sender_of = {o.document_id: o.sender for o in workload.originals.values()}
-    reached: Counter[tuple[str, str, str]] = Counter()
-    for r in results:
-        for agency, message_id, kind, sender, document_id, sha in r.fetched:
-            if kind == "status":
-                assert agency == sender_of[document_id]
-                assert sha == _sha(workload.statuses[(document_id, sender)])
-                reached[(document_id, sender, message_id)] += 1
-    assert {(d, s) for d, s, _ in reached} == set(stored)
-    assert all(stored[(d, s)] == m for d, s, m in reached)
-
-
-def _check_database(url: str) -> None:
-    store = Store(url)
-    try:
-        with store.read() as session:
-            assert session.scalar(select(func.count()).select_from(DeliveryRow)
-                                  .where(DeliveryRow.state != "confirmed")) == 0
-            per_message = session.execute(
-                select(DeliveryRow.message_id, func.count())
-                .group_by(DeliveryRow.message_id, DeliveryRow.recipient)
-                .having(func.count() > 1)).all()
-            assert per_message == []
-            assert session.scalar(select(func.count()).select_from(MessageRow)) > CALLS / 2
-    finally:
-        store.dispose()
-
-
-def _document_id_of(workload: Workload, job: int) -> str:
-    if job in workload.originals:
-        return workload.originals[job].document_id
-    if job in workload.resends:
-        return workload.originals[workload.resends[job]].document_id
-    return workload.originals[workload.conflicts[job][0]].document_id
-
-
-def _sha(data: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(data).hexdigest()
+    ran = time.monotonic()
+    report = exchange_and_check(workload, nodes, url, tmp_path, CLIENT_PROCESSES, DEADLINE)
+    print(f"\nstress: built in {ran - built:.1f}s; {report} on 3 server processes")
