@@ -38,7 +38,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     """Add this command to the CLI; the command function returns the exit status."""
     parser = commands.add_parser(
         "serve", help="run the SOAP 1.1 gateway (endpoint /soap, WSDL at /soap?wsdl)",
-        description="Serve the DocumentExchange SOAP endpoint on waitress.",
+        description="Serve the DocumentExchange SOAP endpoint: one process on waitress, or"
+        " --workers processes on gunicorn.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on"
                         " (default: 127.0.0.1)")
@@ -66,8 +67,9 @@ def _refusal(args: argparse.Namespace, settings: Settings) -> str | None:
     if args.workers < 1 or args.threads < 1:
         return "--workers and --threads must be at least 1"
     if args.workers > 1 and not _shareable(settings.db_url):
+        # Only SQLite URLs get here: no password to hide, and shown_url would escape ':'.
         return (f"--workers {args.workers} needs a database the processes can share, and"
-                f" {shown_url(settings.db_url)} is not one: an in-memory SQLite database"
+                f" {settings.db_url} is not one: an in-memory SQLite database"
                 " (or a file: URI, which may name one) lives inside a single process. Give"
                 " a SQLite file path (sqlite:///var/gateway.sqlite3) or PostgreSQL, or run"
                 " one process (drop --workers)")

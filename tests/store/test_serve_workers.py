@@ -32,6 +32,7 @@ def test_several_workers_on_a_database_inside_one_process_are_refused(url: str) 
     assert done.returncode == 1 and done.stdout == ""
     assert "--workers 2 needs a database the processes can share" in done.stderr
     assert "lives inside a single process" in done.stderr
+    assert f" {url} is not one" in done.stderr  # as the operator wrote it
     assert "Traceback" not in done.stderr
 
 
