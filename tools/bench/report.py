@@ -94,13 +94,13 @@ def _sends_table(backend: Backend) -> list[str]:
     return lines
 
 
-def _two_processes(backend: Backend) -> list[str]:
+def _sqlite_workers(backend: Backend) -> list[str]:
     lines = []
-    run = backend.two_processes
+    run = backend.workers.get(2)
     if run is not None:
         lines += [
-            "An experiment, not a supported setup (`serve` refuses `--workers` on SQLite): two"
-            " `serve` processes on one SQLite file, half the clients each:", "",
+            "`edxml-gateway serve --workers 2` on the same SQLite file (gunicorn, two processes"
+            " of 4 threads; SQLite queues their writes):", "",
             "| package | clients | sendDocument/s | p50 | p99 | server CPU per package |",
             "|---|---:|---:|---:|---:|---:|",
             f"| 2 KB | {run.clients} | {_rate(run)} | {_ms(run.percentile(50))} |"
@@ -124,9 +124,9 @@ def _floor_table(results: Results) -> list[str]:
     ]
     for backend in results.backends:
         runs = [(row.label, row.floor, row.load) for row in backend.sends]
-        if backend.two_processes is not None and backend.sends:
-            runs.append(("2 KB, two processes (experiment)", backend.sends[0].floor,
-                         backend.two_processes))
+        if backend.sends and backend.floor_2kb is None:  # SQLite: the 2 KB floor of its sends
+            runs += [(f"2 KB, --workers {n}", backend.sends[0].floor, run)
+                     for n, run in backend.workers.items()]
         if backend.floor_2kb is not None:
             runs += [(f"2 KB, {n} worker(s)", backend.floor_2kb, run)
                      for n, run in backend.workers.items()]
@@ -179,7 +179,7 @@ def _other_tables(results: Results) -> list[str]:
             f" {memory.peak_kib / 1024:.0f} MiB | {memory.peak_kib / 1024 / size:.2f}x |"
             f" {(memory.peak_kib - memory.idle_kib) / 1024 / size:.2f}x |"
             f" {_ms(memory.send_seconds)} | {_ms(memory.get_seconds)} |", ""]
-    pg = next((b for b in results.backends if b.workers), None)
+    pg = next((b for b in results.backends if b.name == "PostgreSQL" and b.workers), None)
     if pg is not None:
         clients = next(iter(pg.workers.values())).clients
         lines += [f"PostgreSQL ({pg.server}), 2 KB sendDocument, {clients} clients, by gateway"
@@ -220,13 +220,13 @@ def _targets(results: Results) -> list[str]:
     sqlite = results.backends[0]
     two = next((row for row in sqlite.sends if row.label == "2 KB"), None)
     if two is not None:
-        rate = two.load.throughput
-        extra = ""
-        if sqlite.two_processes is not None:
-            extra = f" (two processes, an experiment: {sqlite.two_processes.throughput:.0f}/s)"
-        lines.append(f"| >= {TARGET_RATE} signed 2 KB packages/s on SQLite | {rate:.0f}/s{extra} |"
+        best = max([two.load, *sqlite.workers.values()], key=lambda run: run.throughput)
+        rate = best.throughput
+        shown = f"{two.load.throughput:.0f}/s one process" + "".join(
+            f", {run.throughput:.0f}/s --workers {n}" for n, run in sqlite.workers.items())
+        lines.append(f"| >= {TARGET_RATE} signed 2 KB packages/s on SQLite | {shown} |"
                      f" {'yes' if rate >= TARGET_RATE else 'no'} |")
-        ratio = (two.load.server_cpu / two.load.count) / two.floor.cpu
+        ratio = (best.server_cpu / best.count) / two.floor.cpu
         wall = (1 / rate) / two.floor.wall
         lines.append(f"| per-package cost <= {TARGET_RATIO:g}x the floor (2 KB, SQLite) |"
                      f" {ratio:.1f}x CPU, {wall:.1f}x wall |"
@@ -272,7 +272,7 @@ def section(results: Results, command: str, about: str) -> str:
         "",
         *_sends_table(sqlite),
         "",
-        *_two_processes(sqlite),
+        *_sqlite_workers(sqlite),
         "### Cost per package against the floor",
         "",
         "Floor: in this process, the median per package of `edxml.parse`, `edxml.validate`,"

@@ -101,8 +101,8 @@ class Backend:
     fanout: Run | None = None
     fanout_fetch: Run | None = None
     pending: dict[int, Run] = field(default_factory=dict)
-    workers: dict[int, Run] = field(default_factory=dict)  # PostgreSQL 2 KB by --workers
-    two_processes: Run | None = None  # SQLite: two `serve` on one file (an experiment)
+    workers: dict[int, Run] = field(default_factory=dict)  # 2 KB by serve --workers N (> 1 on
+    # SQLite; 1 and 2 on PostgreSQL)
     commits: dict[str, float] = field(default_factory=dict)  # SQLite synchronous= -> seconds
     floor_2kb: Floor | None = None
 
@@ -223,20 +223,18 @@ def sqlite_sends(bench: Bench, template: str, backend: Backend) -> None:
         fanout(bench, server, backend)
 
 
-def sqlite_two_processes(bench: Bench, template: str, backend: Backend) -> None:
-    """Not a supported setup (``serve`` refuses ``--workers`` on SQLite): two ``serve``
-    processes on one SQLite file, half the clients each, to show what a second core
-    would bring; SQLite queues their writes (WAL, BEGIN IMMEDIATE, busy timeout)."""
+def sqlite_workers(bench: Bench, template: str, backend: Backend) -> None:
+    """``serve --workers 2`` on SQLite: two processes (gunicorn) on one file, so that
+    Python runs on both cores; SQLite queues their writes (WAL, BEGIN IMMEDIATE)."""
     label = "2 KB"
     packages = bench.packages[label][bench.plan.solo[label]:]
-    say(f"SQLite, two gateway processes on one file: {len(packages)} {label} packages")
-    with bench.servers_on_one_database(template, 2) as servers:
-        addresses = [(server.host, server.port) for server in servers]
-        pids = [pid for server in servers for pid in server.pids()]
-        backend.two_processes = checked(
-            drive(addresses, split(bench.sends(packages), bench.plan.clients[label]), pids,
-                  _MESSAGE_ID), "two processes on one SQLite file")
-    say(f"two processes: {backend.two_processes.throughput:.1f} packages/s")
+    say(f"SQLite, serve --workers 2: {len(packages)} {label} packages")
+    with bench.server(template, ("--workers", "2")) as server:
+        backend.workers[2] = checked(
+            drive((server.host, server.port), split(bench.sends(packages),
+                                                    bench.plan.clients[label]),
+                  server.pids(), _MESSAGE_ID), "SQLite --workers 2")
+    say(f"--workers 2: {backend.workers[2].throughput:.1f} packages/s")
 
 
 def fanout(bench: Bench, server: Server, backend: Backend) -> None:
@@ -330,7 +328,7 @@ def run_all(plan: Plan, root: Path, pg_admin_url: str | None) -> Results:
         results.backends.append(sqlite)
         steps = [
             ("sends", lambda: sqlite_sends(bench, template, sqlite)),
-            ("two processes", lambda: sqlite_two_processes(bench, template, sqlite)),
+            ("workers", lambda: sqlite_workers(bench, template, sqlite)),
             ("pending", lambda: pending(bench, template, plan.sqlite_pending, sqlite)),
             ("memory", lambda: setattr(results, "memory", memory(bench, template))),
             ("null", lambda: setattr(results, "null", null_server(bench))),
