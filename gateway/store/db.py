@@ -6,7 +6,9 @@ foreign keys (off by default in SQLite!), a busy timeout (wait for the lock
 instead of failing at once) and ``synchronous=FULL`` (a receipt promises the
 package is kept: with WAL's usual NORMAL, a power cut could undo the last
 commits). Write transactions start with ``BEGIN IMMEDIATE`` so two writers
-queue up at BEGIN instead of deadlocking on a lock upgrade.
+queue up at BEGIN instead of deadlocking on a lock upgrade, and before that they
+take turns on a lock file (``<database>.writer``), so that a writer waiting for
+another is woken by the kernel instead of SQLite's sleep-and-retry.
 
 PostgreSQL is where real hubs run, with several gateway processes on one
 database. Transactions run at READ COMMITTED, pinned so that a server default
@@ -19,11 +21,14 @@ reconnect instead of one failed request per stale connection.
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
+import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -141,6 +146,44 @@ def _pause(attempt: int) -> None:
     time.sleep(random.uniform(0, 0.01 * 2**attempt))
 
 
+class _WriterQueue:
+    """SQLite writers wait their turn in the kernel instead of polling.
+
+    SQLite's busy handler makes a writer that finds the lock taken sleep 1, 2, 5, 10...
+    ms and try again, so under load writers sleep while the lock is free. Taking an
+    exclusive ``flock`` on ``<database>.writer`` first (threads of this process queue on a
+    mutex, processes on the flock) hands the write lock on the moment it is released.
+    The kernel drops the flock of a process that dies.
+    """
+
+    def __init__(self, database: Path) -> None:
+        self._path = database.with_name(database.name + ".writer")
+        self._mutex = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def __enter__(self) -> None:
+        self._mutex.acquire()
+        try:
+            if self._fd is None or self._pid != os.getpid():  # a fork gets its own
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._mutex.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._mutex.release()
+
+
+_NO_QUEUE = nullcontext()
+
+
 class Store:
     """The database: ``read()`` for queries, ``transaction()`` for every change."""
 
@@ -158,6 +201,8 @@ class Store:
             engine_kwargs.setdefault("max_overflow", max_overflow)
         self.engine = make_engine(url, **engine_kwargs)
         self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+        path = _sqlite_file(url)
+        self._writers = _WriterQueue(path) if path is not None else None
 
     # Connections, not ORM sessions: the gateway writes with INSERT and UPDATE statements
     # and reads rows, so the unit of work and identity map would only cost time (an ORM
@@ -173,7 +218,7 @@ class Store:
         """A connection whose changes are committed together, or not at all on any exception.
 
         One attempt, no retry: use-case code calls ``transaction`` instead."""
-        with self._write_engine.begin() as connection:
+        with self._writers or _NO_QUEUE, self._write_engine.begin() as connection:
             yield connection
 
     def transaction(self, work: Callable[[Connection], T], *, retry_unique: bool = False) -> T:
