@@ -175,8 +175,18 @@ def to_staff(staff: results.Staff | None) -> Staff | None:
                  mobile=staff.mobile)
 
 
-def to_receipt(receipt: results.Receipt) -> Receipt:
-    return Receipt(
+class Values:
+    """A response value's fields by their SOAP names, for the response writer (it reads
+    them as attributes, as Spyne does). Used where a response holds many items or is sent
+    on every package: building Spyne's own ComplexModel object costs about 10 µs per
+    object (a third of a 100-item pending list; 4% of a small send's server time)."""
+
+    def __init__(self, **fields: object) -> None:
+        self.__dict__.update(fields)
+
+
+def to_receipt(receipt: results.Receipt) -> Values:
+    return Values(
         messageId=receipt.message_id,
         messageType=receipt.message_type,
         documentId=receipt.document_id,
@@ -187,15 +197,6 @@ def to_receipt(receipt: results.Receipt) -> Receipt:
         signerSubject=receipt.signature.signer_subject,
         duplicate=receipt.duplicate,
     )
-
-
-class Values:
-    """A response value's fields by their SOAP names, for the response writer (it reads
-    them as attributes, as Spyne does). Used where a response holds many items: building
-    Spyne's own ComplexModel object costs about 10 µs, a third of a 100-item pending list."""
-
-    def __init__(self, **fields: object) -> None:
-        self.__dict__.update(fields)
 
 
 def to_pending_item(item: results.PendingItem) -> Values:
