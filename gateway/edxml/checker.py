@@ -118,7 +118,7 @@ class Checker:
             return None
         if report.state == "absent":
             return Problem("EDX-SIG-001", _UNSIGNED, None)
-        line = next((e.sourceline for e in parsed.root.iter("{*}Signature")), None)
+        line = next((e.sourceline for e in parsed.tree.iter("{*}Signature")), None)
         reason = report.reason or "the signature does not verify"
         return Problem(report.rule_id or "EDX-SIG-002", f"Signature is not valid: {reason}", line)
 

@@ -31,6 +31,7 @@ __all__ = [
     "TraceHeaderList",
     "Reference",
     "Attachment",
+    "TextInPackage",
     "AttachedFile",
     "Package",
     "StatusMessage",
@@ -179,16 +180,52 @@ class Reference:
     attachment_name: str | None = None
 
 
+@dataclass(frozen=True)
+class TextInPackage:
+    """A text left where it lies in the package: ``data[start:end]``, ASCII only.
+
+    The reader gives a large attachment's ``encoded`` as this, so that reading a
+    100 MB package does not copy 100 MB of base64 into a str that nobody may ask for.
+    """
+
+    data: bytes = field(repr=False)
+    start: int
+    end: int
+
+    def raw(self) -> memoryview:
+        return memoryview(self.data)[self.start:self.end]
+
+
+class _Encoded:
+    """``Attachment.encoded``: a str, or a ``TextInPackage`` made into one when read.
+
+    A descriptor-typed dataclass field: ``__init__``, ``==``, ``repr`` and
+    ``dataclasses.replace`` see the str. Asking a class for it raises AttributeError, so
+    the field has no default.
+    """
+
+    def __get__(self, obj: Attachment | None, owner: type | None = None) -> str:
+        if obj is None:
+            raise AttributeError("encoded")
+        value = obj.__dict__["_encoded"]
+        return value if isinstance(value, str) else str(value.raw(), "ascii")
+
+    def __set__(self, obj: Attachment, value: str | TextInPackage) -> None:
+        obj.__dict__["_encoded"] = value
+
+
 @dataclass
 class Attachment:
     """An entry of AttachmentEncoded. ``encoded`` is the base64 text as carried.
 
     The text is kept encoded so that reading a 20 MB package does not decode
-    every file; ``data`` decodes on demand.
+    every file; ``data`` decodes on demand. Read from a large package, the text stays
+    in the package's bytes (``TextInPackage``) and ``encoded`` makes a str of it each
+    time it is read.
     """
 
     content_id: str
-    encoded: str
+    encoded: str = _Encoded()  # type: ignore[assignment]
     attachment_name: str | None = None
     description: str | None = None
     content_type: str | None = None
@@ -196,9 +233,11 @@ class Attachment:
     @property
     def data(self) -> bytes:
         """The file's bytes; raises ``ValueError`` when the base64 is broken."""
+        value = self.__dict__["_encoded"]
         try:
-            text = self.encoded.encode("ascii").translate(None, b" \t\r\n")
-            return binascii.a2b_base64(text, strict_mode=True)
+            text = bytes(value.raw()) if isinstance(value, TextInPackage) else \
+                value.encode("ascii")
+            return binascii.a2b_base64(text.translate(None, b" \t\r\n"), strict_mode=True)
         except (binascii.Error, UnicodeEncodeError) as exc:
             raise ValueError(f"attachment {self.content_id!r} is not valid base64: {exc}") from exc
 

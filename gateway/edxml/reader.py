@@ -34,6 +34,7 @@ from .model import (
     SignerInfo,
     StaffInfo,
     StatusMessage,
+    TextInPackage,
     TraceHeader,
     TraceHeaderList,
 )
@@ -54,9 +55,9 @@ def read(
 ) -> Package | StatusMessage:
     """Read a package or a status message; raises ``MalformedPackage`` when unreadable."""
     parsed = data if isinstance(data, ParsedXml) else parse(data, settings)
-    reader = _Reader()
+    reader = _Reader(parsed)
     build = reader.status if parsed.kind == "status" else reader.package
-    message = build(parsed.root)
+    message = build(parsed.tree)
     if reader.problems:
         raise MalformedPackage(reader.problems)
     return message
@@ -101,10 +102,16 @@ def _text_of(el: etree._Element) -> str:
 
 
 class _Reader:
-    """One reading pass; collects every missing required element instead of stopping."""
+    """One reading pass; collects every missing required element instead of stopping.
 
-    def __init__(self) -> None:
+    Attachment texts that ``parsed`` leaves in its bytes (``ParsedXml.in_place``) stay
+    there: the model gets a ``TextInPackage``, not a copy.
+    """
+
+    def __init__(self, parsed: ParsedXml) -> None:
         self.problems: list[Problem] = []
+        self.data = parsed.data
+        self.in_place = parsed.in_place
 
     # -- navigation -----------------------------------------------------------------
 
@@ -334,11 +341,18 @@ class _Reader:
     def attachment(self, el: etree._Element) -> Attachment:
         return Attachment(
             content_id=self.req_text(el, "ContentId"),
-            encoded=self.req_text(el, "ContentTransferEncoded"),
+            encoded=self.encoded(el),
             attachment_name=self.text(el, "AttachmentName"),
             description=self.text(el, "Description"),
             content_type=self.text(el, "ContentType"),
         )
+
+    def encoded(self, el: etree._Element) -> str | TextInPackage:
+        found = self.opt(el, "ContentTransferEncoded")
+        span = None if found is None else self.in_place.get(found)
+        if span is None:
+            return self.req_text(el, "ContentTransferEncoded")
+        return TextInPackage(self.data, *span)
 
     def signature(self, root: etree._Element) -> bytes | None:
         """The Signature as exclusive-c14n bytes, so that re-reading written output is stable.

@@ -17,9 +17,11 @@ canonicalization and hash calls, on the skeleton) except that each marker in the
 canonical bytes is hashed as the attachment bytes it stands for, read in place from the
 package. signxml stays the judge of everything else (algorithms, key, certificate).
 
-Why that is the same digest: a text is replaced only when its raw bytes hold none of
-``<``, ``&``, ``>`` and CR (no markup, no reference, no CDATA, nothing C14N escapes or
-the parser normalizes), so its canonical form *is* its raw bytes; the skeleton is then
+Why that is the same digest: a text is replaced only when its raw bytes are printable
+ASCII, tab and LF without ``<``, ``&`` and ``>`` (no markup, no reference, no CDATA,
+nothing C14N escapes or the parser normalizes or refuses), so its canonical form *is*
+its raw bytes; the marker ends with as many LFs as the text holds, so every node after
+it is on the line it has in the package. The skeleton is then
 checked to carry each marker as the whole text of a childless ContentTransferEncoded
 element, which proves the bytes were that element's text and not part of a comment,
 CDATA section or processing instruction. Anything unusual (another transform chain, a
@@ -44,7 +46,7 @@ from signxml.exceptions import InvalidDigest
 from signxml.util import _remove_sig
 from signxml.verifier import VerifyResult
 
-from .parse import safe_parser
+from .parser import safe_parser
 
 __all__ = ["BULK_MIN", "Skeleton", "ReferenceVerifier"]
 
@@ -58,22 +60,37 @@ _BASE64 = "http://www.w3.org/2000/09/xmldsig#base64"
 _WHITESPACE = b" \t\r\n"
 _NAME_STOP = frozenset(b"<>/!?=\"' \t\r\n")
 _SLICE = 1 << 20
+_HUGE_TEXT = 1_000_000_000  # libxml2's limit on one text even with huge_tree
+_VERBATIM = bytes(b for b in range(256)
+                  if b in b"\t\n" or (0x20 <= b < 0x7F and b not in b"&<>"))
+"""Bytes that libxml2 keeps as they are in a text and C14N writes as they are."""
 
 
 @dataclass(frozen=True)
 class _Segment:
-    marker: bytes
+    token: bytes  # random, found nowhere else
     start: int
     end: int
+    newlines: int  # LFs in data[start:end]
+
+    @property
+    def marker(self) -> bytes:
+        """What stands in for the text: the token, then its LFs (lines stay where they were)."""
+        return self.token + b"\n" * self.newlines
 
 
 @dataclass(frozen=True)
 class Skeleton:
-    """A package with its large attachment texts left out; ``root`` is its parsed tree."""
+    """A package with its large attachment texts left out; ``root`` is its parsed tree.
+
+    ``stand_ins`` maps each element of ``root`` whose text is a marker to the segment
+    (``data[start:end]``) that is its real text: printable ASCII, tab and LF.
+    """
 
     data: bytes
     root: etree._Element
     segments: tuple[_Segment, ...]
+    stand_ins: dict[etree._Element, _Segment]
 
     @classmethod
     def of(cls, data: bytes) -> Skeleton | None:
@@ -90,25 +107,25 @@ class Skeleton:
             root = etree.fromstring(b"".join(pieces), parser=safe_parser())
         except etree.XMLSyntaxError:
             return None
-        if not _markers_are_whole_texts(root, {s.marker.decode("ascii") for s in segments}):
+        stand_ins = _stand_ins(root, segments)
+        if stand_ins is None:
             return None
-        return cls(data, root, segments)
+        return cls(data, root, segments, stand_ins)
 
-    def left_out(self, root: etree._Element) -> dict[etree._Element, memoryview]:
+    def left_out(self, root: etree._Element) -> dict[etree._Element, _Segment]:
         """The elements of ``root`` (the full tree of ``data``) whose text was left out,
-        with that text's bytes; empty if ``root`` is not shaped like the skeleton."""
-        texts = {segment.marker.decode("ascii"): segment for segment in self.segments}
-        view, found = memoryview(self.data), {}
+        with where that text lies; empty if ``root`` is not shaped like the skeleton."""
+        found = {}
         try:
             for element, twin in zip(root.iter(), self.root.iter(), strict=True):
                 if element.tag != twin.tag:
                     return {}
-                segment = texts.get(twin.text) if isinstance(twin.tag, str) else None
+                segment = self.stand_ins.get(twin)
                 if segment is not None:
-                    found[element] = view[segment.start:segment.end]
+                    found[element] = segment
         except ValueError:  # not as many nodes
             return {}
-        return found if len(found) == len(texts) else {}
+        return found if len(found) == len(self.segments) else {}
 
     def pieces(self, canonical: bytes) -> Iterator[bytes | memoryview]:
         """``canonical`` (of the skeleton) with each marker swapped back for its bytes.
@@ -118,10 +135,11 @@ class Skeleton:
         """
         view, cursor = memoryview(self.data), 0
         for segment in self.segments:
-            at = canonical.find(segment.marker, cursor)
+            at = canonical.find(segment.token, cursor)
             if at < 0:
                 continue
-            if canonical.find(segment.marker, at + 1) >= 0:
+            if canonical.find(segment.token, at + 1) >= 0 or \
+                    not canonical.startswith(segment.marker, at):
                 raise ValueError("an attachment marker appears twice in the canonical form")
             yield canonical[cursor:at]
             for start in range(segment.start, segment.end, _SLICE):
@@ -148,7 +166,7 @@ def _segment_at(data: bytes, found: int) -> _Segment | None:
     """The text after the start tag whose name ends at ``found``, if it qualifies.
 
     A lexer for the few bytes around one tag, not a parser: whatever it gets wrong, the
-    skeleton's check (``_markers_are_whole_texts``) refuses, and the package is then
+    skeleton's check (``_stand_ins``) refuses, and the package is then
     canonicalized whole.
     """
     opening = data.rfind(b"<", max(0, found - 256), found)
@@ -170,9 +188,17 @@ def _segment_at(data: bytes, found: int) -> _Segment | None:
         close += 1
     if data[close:close + 1] != b">":
         return None
-    if any(data.find(special, start, end) >= 0 for special in (b"&", b">", b"\r")):
-        return None  # canonical form differs from the raw bytes: leave it to libxml2
-    return _Segment(b"edxml" + secrets.token_hex(16).encode("ascii"), start, end)
+    if end - start > _HUGE_TEXT or not _verbatim(data, start, end):
+        return None  # libxml2 or C14N would change or refuse it: leave it to libxml2
+    return _Segment(b"edxml" + secrets.token_hex(16).encode("ascii"), start, end,
+                    data.count(b"\n", start, end))
+
+
+def _verbatim(data: bytes, start: int, end: int) -> bool:
+    """Whether ``data[start:end]`` holds only ``_VERBATIM`` bytes (read 1 MiB at a time)."""
+    view = memoryview(data)
+    return not any(bytes(view[at:min(at + _SLICE, end)]).translate(None, _VERBATIM)
+                   for at in range(start, end, _SLICE))
 
 
 def _start_tag_end(data: bytes, at: int) -> int | None:
@@ -204,23 +230,29 @@ def _start_tag_end(data: bytes, at: int) -> int | None:
     return None
 
 
-def _markers_are_whole_texts(root: etree._Element, markers: set[str]) -> bool:
-    """Each marker is the entire text of one childless ContentTransferEncoded, and only that.
+def _stand_ins(root: etree._Element, segments: tuple[_Segment, ...]
+               ) -> dict[etree._Element, _Segment] | None:
+    """The element each marker is the text of, or None unless each marker is the entire
+    text of one childless ContentTransferEncoded, and only that.
 
     Comments, processing instructions and tails are looked at too: a marker there means
     the replaced bytes were not an element's text. A marker outside the root element (in a
     comment before it) is never seen, and fails the final count.
     """
-    seen = set()
+    by_token = {segment.token.decode("ascii"): segment for segment in segments}
+    found: dict[etree._Element, _Segment] = {}
     for node in root.iter():
         for text, is_element_text in ((node.text, isinstance(node.tag, str)), (node.tail, False)):
-            if not text or not any(marker in text for marker in markers):
+            tokens = [token for token in by_token if text and token in text]
+            if not tokens:
                 continue
-            if not (is_element_text and text in markers and text not in seen and len(node) == 0
+            segment = by_token[tokens[0]]
+            if not (is_element_text and len(tokens) == 1 and text == segment.marker.decode()
+                    and segment not in found.values() and len(node) == 0
                     and etree.QName(node).localname == _LOCAL):
-                return False
-            seen.add(text)
-    return seen == markers
+                return None
+            found[node] = segment
+    return found if len(found) == len(segments) else None
 
 
 class ReferenceVerifier(XMLVerifier):

@@ -24,7 +24,6 @@ from .formats import STATUS_CODES, parse_date, parse_timestamp
 from .model import normalize_content_id
 from .parse import ParsedXml
 from .problems import Problem
-from .reference import Skeleton
 from .schema import XSD_RULES
 
 __all__ = ["RULES", "ORGAN_ID_RE", "organ_id_error", "check_rules"]
@@ -107,11 +106,12 @@ class _Tree:
     """
 
     def __init__(self, parsed: ParsedXml) -> None:
-        self.root = parsed.root
+        self.root = parsed.tree
         self.kind = parsed.kind
         self.data = parsed.data
+        self.in_place = parsed.in_place
         self._by_name: dict[str | None, list[tuple[int, etree._Element]]] = {}
-        for position, element in enumerate(_walk(parsed.root)):
+        for position, element in enumerate(_walk(self.root)):
             self._by_name.setdefault(_local(element), []).append((position, element))
 
     def named(self, *names: str) -> Iterator[etree._Element]:
@@ -259,25 +259,17 @@ def base64_content(tree: _Tree) -> Iterator[Problem]:
     """EDX-ATT-003: the verdict (and words) of the model's decoding, ``Attachment.data``,
     so reading and checking agree; reached without decoding (see ``base64text``).
 
-    A large attachment is read from the package's bytes, where the skeleton of
-    ``reference.py`` proves it lies: lxml gives a text only whole, as a copy.
+    A large attachment is read from the package's bytes (``ParsedXml.in_place``, ASCII
+    there): lxml gives a text only whole, as a copy, and the tree may not even hold it.
     """
-    skeleton = Skeleton.of(tree.data)
-    raw = skeleton.left_out(tree.root) if skeleton is not None else {}
+    view = memoryview(tree.data)
     for element in tree.named("ContentTransferEncoded"):
-        detail = _base64_detail(element, raw.get(element))
+        span = tree.in_place.get(element)
+        detail = base64_error(element.text or "") if span is None else \
+            ascii_base64_error(view[span[0]:span[1]])
         if detail is not None:
             yield Problem("EDX-ATT-003", f"ContentTransferEncoded is not valid base64 ({detail});"
                           " encode the file with standard base64", element.sourceline)
-
-
-def _base64_detail(element: etree._Element, raw: memoryview | None) -> str | None:
-    if raw is not None:
-        try:
-            return ascii_base64_error(raw)
-        except ValueError:
-            pass  # not ASCII: the text's own check has the words for that
-    return base64_error(element.text or "")
 
 
 CHECKS: tuple[Callable[[_Tree], Iterator[Problem]], ...] = (

@@ -303,7 +303,7 @@ class _Error:
 def check_schema(parsed: ParsedXml) -> list[Problem]:
     """Every XSD violation of ``parsed``, in words that say what to change."""
     schema = schema_for(parsed.kind)
-    tree = _Copy(parsed.root, child_order(parsed.kind), len(parsed.data))
+    tree = _Copy(parsed.tree, child_order(parsed.kind), len(parsed.data))
     problems = {(p.rule_id, p.line, p.message): p for p in tree.problems}
     valued: set[int] = set()  # elements already given a value problem (one each is enough)
     for _ in range(_MAX_PASSES):

@@ -45,7 +45,7 @@ from signxml.exceptions import InvalidCertificate, InvalidDigest, InvalidSignatu
 from .namespaces import DSIG_NS, edxml
 from .parse import ParsedXml, parse, safe_parser
 from .problems import InvalidPackage, Problem
-from .reference import ReferenceVerifier, Skeleton
+from .reference import ReferenceVerifier
 
 __all__ = ["Signer", "Verifier", "SignatureReport"]
 
@@ -254,13 +254,13 @@ class Verifier:
         signature: exactly what was signed.
         """
         parsed = package if isinstance(package, ParsedXml) else parse(package)
-        skeleton = Skeleton.of(parsed.data)
+        skeleton = parsed.skeleton
         data = parsed.data
         # What signxml checks on the full tree (and ``signed_xml``) is the caller's tree, or
         # for bytes a new parse: a report must not keep the tree of a 100 MB package alive.
         real_root = (lambda: package.root) if isinstance(package, ParsedXml) else \
             (lambda: parse(data).root)
-        root = skeleton.root if skeleton is not None else parsed.root
+        root = skeleton.root if skeleton is not None else parsed.tree
         found = _the_signature(root)
         if found is None:
             return SignatureReport("absent")
