@@ -303,8 +303,12 @@ class Verifier:
                             + _RESIGN, leaf)
         except Exception as exc:  # noqa: BLE001 - any other failure is a malformed signature
             return _invalid("EDX-SIG-002", f"the Signature is malformed: {exc}; " + _RESIGN, leaf)
+        finally:
+            # The report keeps the function; the verifier must not (the function refers to
+            # the verifier: a cycle that would keep the package alive until a full collection).
+            signed_source, verifier.signed_data = verifier.signed_data, None
         return SignatureReport("valid", _subject(leaf), _fingerprint(leaf),
-                               signed_source=verifier.signed_data)
+                               signed_source=signed_source)
 
     def _check_trust(self, leaf: x509.Certificate,
                      chain: list[x509.Certificate]) -> SignatureReport | None:

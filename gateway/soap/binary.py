@@ -28,7 +28,7 @@ class Base64Decoder:
     """
 
     def __init__(self) -> None:
-        self._out = io.BytesIO()
+        self._out: io.BytesIO | None = io.BytesIO()
         self._rest = ""  # the characters after the last whole 4-character group
         self._padded = False
         self._bad = False
@@ -47,6 +47,7 @@ class Base64Decoder:
         cut = len(text) - len(text) % 4
         block, self._rest = text[:cut], text[cut:]
         try:
+            assert self._out is not None, "fed after the value was taken"
             self._out.write(binascii.a2b_base64(block, strict_mode=True))
         except (binascii.Error, ValueError):
             self._bad = True
@@ -54,10 +55,15 @@ class Base64Decoder:
         self._padded = block.endswith("=")
 
     def value(self) -> bytes:
-        """The decoded bytes; ``InvalidRequest`` if what was fed is not strict base64."""
+        """The decoded bytes, handed over once (the decoder keeps no reference: a request
+        that outlives its use must not keep 100 MB alive); ``InvalidRequest`` if what was
+        fed is not strict base64."""
         if self._bad or self._rest:
             raise InvalidRequest(_INVALID)
-        return self._out.getvalue()  # no copy: BytesIO hands over its buffer
+        if self._out is None:
+            raise RuntimeError("the decoded value was already taken")
+        data, self._out = self._out.getvalue(), None  # no copy: BytesIO hands over its buffer
+        return data
 
 
 def decode_base64(text: str | None) -> bytes:

@@ -250,4 +250,21 @@ def build_application() -> GatewayApplication:
         out_protocol=GatewaySoap11(),
     )
     app.transport = "http://schemas.xmlsoap.org/soap/http"
+    app.event_manager.add_listener("method_context_closed", _release)
     return app
+
+
+def _release(ctx) -> None:
+    """Let go of a request's arguments, result and trees once its response is written.
+
+    Spyne's contexts are reference cycles (the method context and its transport context
+    point at each other), freed only by a full garbage collection, which the gateway does
+    not force after every request (``app``): without this, a 100 MB package would stay in
+    memory after its request, once for sending it and once more for fetching it. Spyne
+    closes the context after the response is built and before it is sent; the parts still
+    to send are held by the response itself.
+    """
+    ctx.in_object = ctx.out_object = None
+    ctx.in_document = ctx.out_document = ctx.out_string = None
+    for key in (ENVELOPE_KEY, BINARIES_KEY, STREAM_KEY):
+        ctx.transport.req_env.pop(key, None)

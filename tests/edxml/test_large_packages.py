@@ -10,11 +10,13 @@ path, and check that packages it must not take are parsed whole.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import re
 import subprocess
 import sys
 import textwrap
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -290,3 +292,20 @@ def test_intake_of_a_large_package_does_not_copy_it(tmp_path: Path, signer: Sign
                             check=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     growth = int(result.stdout.strip())
     assert growth < package.stat().st_size / 4, f"grew {growth} bytes"
+
+
+def test_a_verified_package_is_freed_as_soon_as_it_is_dropped(signer: Signer) -> None:
+    """No reference cycle keeps a package (and its bytes) alive after verification: the
+    gateway does not force garbage collections, and a 100 MB package must not outlive its
+    request."""
+    gc.disable()
+    try:
+        parsed = parse(signer.sign(big_document()))
+        report = Verifier().verify(parsed)
+        assert report.state == "valid"
+        assert report.signed_xml  # the report can still give what was signed
+        dropped = weakref.ref(parsed)
+        del parsed, report
+        assert dropped() is None
+    finally:
+        gc.enable()
