@@ -89,6 +89,8 @@ class Memory:
     peak_kib: int
     send_seconds: float
     get_seconds: float
+    send_peak_kib: int = 0  # while accepting it (sendDocument)
+    get_peak_kib: int = 0  # while serving it (getDocument), peak reset in between
 
 
 @dataclass
@@ -274,11 +276,16 @@ def memory(bench: Bench, template: str) -> Memory:
         procs.reset_peak(pids)
         sent = checked(drive(address, [bench.sends([big])], pids, _MESSAGE_ID),
                        "sendDocument of the big package")
+        send_peak = procs.peak_kib(pids)
+        procs.reset_peak(pids)
         got = checked(drive(address, [bench.fetches(sent.extracted)], pids),
                       "getDocument of the big package")
-        peak = procs.peak_kib(pids)
-    say(f"memory: idle {idle / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB")
-    return Memory(len(big), idle, peak, sent.latencies[0], got.latencies[0])
+        get_peak = procs.peak_kib(pids)
+    peak = max(send_peak, get_peak)
+    say(f"memory: idle {idle / 1024:.0f} MiB, peak {send_peak / 1024:.0f} MiB accepting,"
+        f" {get_peak / 1024:.0f} MiB serving")
+    return Memory(len(big), idle, peak, sent.latencies[0], got.latencies[0], send_peak,
+                  get_peak)
 
 
 def null_server(bench: Bench) -> Run:
