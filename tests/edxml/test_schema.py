@@ -13,12 +13,15 @@ from pathlib import Path
 
 import pytest
 from conftest import REAL_PACKAGES
+from hypothesis import HealthCheck, given, settings
 from lxml import etree
 
+from edxml.strategies import packages
 from gateway.edxml import new_document, parse, validate, write
 from gateway.edxml.namespaces import DSIG_NS, EDXML_NS
 from gateway.edxml.schema import (
     SCHEMA_FILES,
+    _check_on_copy,
     _copy_without_bulk,
     check_schema,
     child_order,
@@ -266,3 +269,24 @@ def test_the_validated_copy_leaves_out_only_attachment_texts(
 
     assert shape(twin, bulk=False) == shape(root, bulk=True)
     assert len(root.find(".//{*}ContentTransferEncoded").text) > 100_000
+
+
+_EVERY_FILE = sorted([*REAL_PACKAGES.glob("*.edxml"),
+                      *(Path(__file__).parent / "broken").glob("*.edxml")])
+
+
+@pytest.mark.parametrize("path", _EVERY_FILE, ids=lambda p: p.name)
+def test_the_shortcut_for_valid_packages_answers_as_the_copy_does(path: Path) -> None:
+    """check_schema answers [] without the copy when the package validates as sent; the
+    copy must agree on every real and broken file, or that shortcut would hide a problem."""
+    parsed = parse(path.read_bytes())
+    assert check_schema(parsed) == _check_on_copy(parsed, schema_for(parsed.kind))
+
+
+@given(packages())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_generated_packages_valid_as_sent_are_valid_on_the_copy(package) -> None:
+    parsed = parse(write(package))
+    schema = schema_for(parsed.kind)
+    if schema.validate(parsed.tree):
+        assert _check_on_copy(parsed, schema) == []
