@@ -27,7 +27,7 @@ from .intake import Submission
 from .results import Receipt, SignatureState
 from .routing import Plan, plan
 
-__all__ = ["utcnow", "record", "prepare", "find_duplicate", "receipt_of"]
+__all__ = ["utcnow", "record", "find_duplicate", "receipt_of"]
 
 
 def utcnow() -> datetime:
@@ -87,16 +87,12 @@ def _values(row: MessageRow | StatusEventRow) -> dict[str, object]:
             if getattr(row, column.key) is not None or not column.primary_key}
 
 
-def prepare(
-    connection: Connection, submission: Submission, *, fresh: bool = False
-) -> Receipt | Plan:
+def prepare(connection: Connection, submission: Submission) -> Receipt | Plan:
     """The original receipt of an identical package, else the plan (or the refusing fault).
 
-    Run before the expensive signature check and again inside the write transaction.
-    ``fresh``: the caller has just found no identical package (``find_duplicate``), so
-    that query is not repeated; a race is still caught below and in the transaction.
+    Run inside the write transaction, so that what it reads holds when the rows are written.
     """
-    original = None if fresh else find_duplicate(connection, submission.sender, submission.sha256)
+    original = find_duplicate(connection, submission.sender, submission.sha256)
     if original is not None:
         return original
     try:
