@@ -122,7 +122,8 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode:  # "" for reads: each statement its own implicit transaction (``read``)
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def _sqlstate(error: DBAPIError) -> str | None:
@@ -203,12 +204,14 @@ class Store:
             engine_kwargs.setdefault("max_overflow", max_overflow)
         self.engine = make_engine(url, **engine_kwargs)
         self._write_engine = self.engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
-        self._read_engine = self.engine
-        if self.engine.dialect.name == "postgresql":
-            # Under READ COMMITTED each statement sees what was committed before it, in a
-            # transaction or not; reading outside one saves two round trips per request
-            # scope (BEGIN, ROLLBACK). Writes re-check what they read (``transaction``).
-            self._read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # Reads run statement by statement, outside a transaction: under PostgreSQL's READ
+        # COMMITTED each statement sees what was committed before it, in a transaction or
+        # not, and no read of the gateway needs one snapshot across statements (writes
+        # re-check what they read, in ``transaction``). That saves BEGIN and ROLLBACK per
+        # request scope: two round trips on PostgreSQL, two statements on SQLite.
+        self._read_engine = self.engine.execution_options(**{_BEGIN_OPTION: ""}) \
+            if self.engine.dialect.name == "sqlite" \
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         path = _sqlite_file(url)
         self._writers = _WriterQueue(path) if path is not None else None
 
@@ -217,8 +220,7 @@ class Store:
     # session around a query cost about twice the query; docs/performance.md).
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection for queries: SQLite reads in one transaction (one snapshot),
-        PostgreSQL statement by statement, as READ COMMITTED would anyway."""
+        """A connection for queries, each statement on its own (see ``__init__``)."""
         with self._read_engine.connect() as connection:
             yield connection
 
