@@ -184,19 +184,13 @@ class _Copy:
             self.numbered.setdefault((element.sourceline or 0, element.tag), element)
 
     def _prepare(self, orders: dict[str, tuple[str, ...]]) -> None:
-        stack = [self.root]
-        while stack:
-            element = stack.pop()
-            name = _local(element)
-            if name in _OPAQUE:
-                continue
+        for element, name in _outside_signatures(self.root):
             if name in _BULK_TEXT and len(element) == 0:
                 element.text = None
             if name in orders:
                 for child in element:
                     self._adopt_if_misnamed(child, name, orders[name])
                 _sort_children(element, orders[name])
-            stack.extend(child for child in element if isinstance(child.tag, str))
 
     def _adopt_if_misnamed(self, child: etree._Element, parent: str,
                            order: tuple[str, ...]) -> None:
@@ -237,6 +231,21 @@ class _Copy:
         _sort_children(parent, self.orders.get(_local(parent), ()))
 
 
+def _outside_signatures(root: etree._Element) -> Iterator[tuple[etree._Element, str | None]]:
+    """Each element with its edXML local name, parents first, Signatures not entered.
+
+    An element's children are taken after the caller has seen it, so a caller may sort or
+    rename them first."""
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        name = _local(element)
+        if name in _OPAQUE:
+            continue
+        yield element, name
+        stack.extend(child for child in element if isinstance(child.tag, str))
+
+
 def _copy_without_bulk(root: etree._Element, size: int) -> etree._Element:
     """A copy of ``root`` without the text of its attachments (childless _BULK_TEXT
     elements outside any Signature): the text ``_Copy._prepare`` would empty anyway.
@@ -250,15 +259,8 @@ def _copy_without_bulk(root: etree._Element, size: int) -> etree._Element:
     """
     if size < _COPY_WHOLE_BELOW:
         return copy.deepcopy(root)
-    bulk, stack = set(), [root]
-    while stack:
-        element = stack.pop()
-        name = _local(element)
-        if name in _OPAQUE:
-            continue
-        if name in _BULK_TEXT and len(element) == 0:
-            bulk.add(element)
-        stack.extend(child for child in element if isinstance(child.tag, str))
+    bulk = {element for element, name in _outside_signatures(root)
+            if name in _BULK_TEXT and len(element) == 0}
     if not bulk:
         return copy.deepcopy(root)
     twin = root.makeelement(root.tag, root.attrib, nsmap=root.nsmap)

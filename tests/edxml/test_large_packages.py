@@ -24,6 +24,7 @@ import pytest
 from lxml import etree
 
 from edxml.certs import Identity, make_identity
+from edxml.large import big_document
 from gateway.edxml import (
     Checker,
     MalformedPackage,
@@ -31,7 +32,6 @@ from gateway.edxml import (
     Problem,
     Signer,
     Verifier,
-    new_document,
     parse,
     read,
     validate,
@@ -52,16 +52,6 @@ def identity() -> Identity:
 @pytest.fixture(scope="module")
 def signer(identity: Identity) -> Signer:
     return Signer(*identity)
-
-
-def big_document(size: int = 3 * BULK_MIN, files: int = 2) -> bytes:
-    data = [bytes((i * 7 + n) % 256 for i in range(size)) for n in range(files)]
-    return write(new_document(
-        sender="000.00.00.G22", recipients=["000.00.00.H41"], code_number="1",
-        code_notation="VPCP", subject="Tệp lớn", promulgation_place="Hà Nội",
-        signer_competence="KT", signer_position="P", signer_name="N",
-        files=[(f"tep-{n}.bin", blob) for n, blob in enumerate(data)],
-    ))
 
 
 _TEXT = re.compile(rb"(<edXML:ContentTransferEncoded>)([^<]*)(<)")

@@ -23,7 +23,8 @@ from signxml import CanonicalizationMethod, SignatureConfiguration, XMLSigner, X
 from signxml.exceptions import InvalidDigest, InvalidSignature
 
 from edxml.certs import Identity, make_identity
-from gateway.edxml import Signer, Verifier, new_document, parse, write
+from edxml.large import big_document
+from gateway.edxml import Signer, Verifier, parse
 from gateway.edxml.namespaces import DSIG_NS, edxml
 from gateway.edxml.parse import safe_parser
 from gateway.edxml.reference import BULK_MIN, ReferenceVerifier, Skeleton
@@ -40,16 +41,6 @@ def identity() -> Identity:
 @pytest.fixture(scope="module")
 def signer(identity: Identity) -> Signer:
     return Signer(*identity)
-
-
-def big_document(size: int = 3 * BULK_MIN, files: int = 2) -> bytes:
-    data = [bytes((i * 7 + n) % 256 for i in range(size)) for n in range(files)]
-    return write(new_document(
-        sender="000.00.00.G22", recipients=["000.00.00.H41"], code_number="1",
-        code_notation="VPCP", subject="Tệp lớn", promulgation_place="Hà Nội",
-        signer_competence="KT", signer_position="P", signer_name="N",
-        files=[(f"tep-{n}.bin", blob) for n, blob in enumerate(data)],
-    ))
 
 
 def signxml_verdict(package: bytes, cert: x509.Certificate) -> bytes | None:
