@@ -3,7 +3,8 @@
 Spyne answers a body it cannot use with a plain-text 500 or an unhandled exception, and
 its parser settings are not ours to audit, so every body is read and parsed here: bounded
 in size, never loading DTDs or entities, and checked to be a SOAP 1.1 envelope with exactly
-one known operation in the Body. Spyne then gets the parsed tree and nothing else.
+one known operation in the Body. Spyne then gets the parsed tree and nothing else, except
+``sendDocument``'s package, which is decoded while it is parsed (``_EnvelopeBuilder``).
 """
 
 from __future__ import annotations

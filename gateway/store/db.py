@@ -183,6 +183,12 @@ class _WriterQueue:
         finally:
             self._mutex.release()
 
+    def close(self) -> None:
+        with self._mutex:
+            if self._fd is not None and self._pid == os.getpid():
+                os.close(self._fd)
+            self._fd = None
+
 
 _NO_QUEUE = nullcontext()
 
@@ -256,3 +262,5 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writers is not None:
+            self._writers.close()
