@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -30,12 +28,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))  # throwaway test keys: tests/edxml/certs.py
+sys.path.insert(0, str(REPO))  # tools.bench: the shared docs/performance.md helpers
 
 from importlib.metadata import version  # noqa: E402
 
 from edxml.certs import make_identity  # noqa: E402
 
 from gateway import edxml  # noqa: E402
+from tools.bench.document import describe_machine, write_section  # noqa: E402
+from tools.bench.procs import status_kib  # noqa: E402
 
 SECTION = "edXML library"
 SIZES = {"2 KB": 2 * 1024, "400 KB": 400 * 1024, "20 MB": 20 * 1024 * 1024}
@@ -51,8 +52,6 @@ OPERATIONS = ("parse", "read", "validate", "sign", "verify", "read-parsed", "val
 LABELS = {"read-parsed": "read, parsed", "validate-parsed": "validate, parsed",
           "verify-parsed": "verify, parsed"}
 CERT_NAME = "Văn phòng Chính phủ (benchmark)"
-HEADER = ("# Performance\n\nMeasured numbers, one section per part of the gateway; each section"
-          " says how it\nwas measured and how to measure it again.\n\n")
 
 
 def build_package(target: int) -> bytes:
@@ -71,11 +70,6 @@ def build_package(target: int) -> bytes:
     if target <= overhead:
         return document(None)
     return document(random.Random(target).randbytes((target - overhead) * 3 // 4))
-
-
-def _status_kib(field: str) -> int:
-    match = re.search(rf"^{field}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M)
-    return int(match.group(1)) if match else 0
 
 
 def probe_memory(name: str, unsigned: Path, signed: Path) -> None:
@@ -98,9 +92,9 @@ def probe_memory(name: str, unsigned: Path, signed: Path) -> None:
     if op is None:
         print("n/a")
         return
-    before = _status_kib("VmRSS")
+    before = status_kib(os.getpid(), "VmRSS")
     op()
-    print(f"{(_status_kib('VmHWM') - before) / 1024:.0f}")
+    print(f"{(status_kib(os.getpid(), 'VmHWM') - before) / 1024:.0f}")
 
 
 def peak_memory(package: bytes, signed: bytes) -> dict[str, str]:
@@ -189,16 +183,7 @@ def _cell(seconds: object, size: int) -> str:
 
 
 def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        match = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.M)
-        cpu = match.group(1).strip() if match else cpu
-    load = f", load average {os.getloadavg()[0]:.1f} at the start" if hasattr(os, "getloadavg") \
-        else ""
-    return (f"{cpu}, {os.cpu_count()} cores{load}, {platform.system()} {platform.release()},"
-            f" Python {platform.python_version()}, lxml {version('lxml')},"
-            f" signxml {version('signxml')}")
+    return describe_machine(f"lxml {version('lxml')}", f"signxml {version('signxml')}")
 
 
 def _header() -> str:
@@ -266,17 +251,6 @@ NOTES = [
 ]
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace (or add) the edXML library section; other sections belong to other people."""
-    document = path.read_text(encoding="utf-8") if path.exists() else HEADER
-    pattern = re.compile(rf"^## {re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(document):
-        document = pattern.sub(lambda _: text + "\n", document, count=1).rstrip("\n") + "\n"
-    else:
-        document = document.rstrip("\n") + "\n\n" + text
-    path.write_text(document, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, help="runs per operation (default: 100/20/9 by size)")
@@ -294,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     text = section(rows, memory, command, machine)
     print(text)
     if args.write:
-        write_section(args.write, text)
+        write_section(args.write, SECTION, text)
         print(f"wrote the '{SECTION}' section of {args.write}", file=sys.stderr)
     return 0
 

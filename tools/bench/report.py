@@ -9,20 +9,17 @@ next to this file, so that regenerating the numbers keeps the history.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import platform
-import re
 from importlib.metadata import version
 from pathlib import Path
 
+from .document import describe_machine
+from .document import write_section as write_document_section
 from .load import Run
 from .scenarios import Backend, Results
 
 __all__ = ["SECTION", "machine", "section", "write_section"]
 
 SECTION = "Gateway end to end"
-HEADER = ("# Performance\n\nMeasured numbers, one section per part of the gateway; each section"
-          " says how it\nwas measured and how to measure it again.\n\n")
 NOTES = Path(__file__).with_name("NOTES.md")
 TARGET_RATE = 400
 TARGET_RATIO = 2.0
@@ -32,15 +29,9 @@ TARGET_SCALING = 1.6
 
 
 def machine() -> str:
-    cpu = platform.machine()
-    match = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
-    if match:
-        cpu = match.group(1).strip()
-    return (f"{cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the"
-            f" start, {platform.system()} {platform.release()}, Python"
-            f" {platform.python_version()}, waitress {version('waitress')}, SQLAlchemy"
-            f" {version('SQLAlchemy')}, SQLite {_sqlite_version()}, PostgreSQL"
-            f" {_pg_version()}")
+    return describe_machine(
+        f"waitress {version('waitress')}", f"SQLAlchemy {version('SQLAlchemy')}",
+        f"SQLite {_sqlite_version()}", f"PostgreSQL {_pg_version()}")
 
 
 def _sqlite_version() -> str:
@@ -315,10 +306,4 @@ def section(results: Results, command: str, about: str) -> str:
 
 def write_section(path: Path, text: str) -> None:
     """Replace (or add) this section; the other sections belong to other tools."""
-    document = path.read_text(encoding="utf-8") if path.exists() else HEADER
-    pattern = re.compile(rf"^## {re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(document):
-        document = pattern.sub(lambda _: text + "\n", document, count=1).rstrip("\n") + "\n"
-    else:
-        document = document.rstrip("\n") + "\n\n" + text
-    path.write_text(document, encoding="utf-8")
+    write_document_section(path, SECTION, text)
