@@ -50,9 +50,10 @@ def pending(
         return [_pending_item(row) for row in connection.execute(query)]
 
 
-_LISTED = (MessageRow.id, MessageRow.message_id, MessageRow.message_type, MessageRow.sender,
-           MessageRow.document_id, MessageRow.received_at, MessageRow.size, MessageRow.subject,
-           MessageRow.status_code)
+_FETCHED = (MessageRow.id, MessageRow.message_id, MessageRow.message_type, MessageRow.sender,
+            MessageRow.document_id, MessageRow.received_at)
+"""What a fetched document carries besides the package bytes (read apart, see ``fetch``)."""
+_LISTED = (*_FETCHED, MessageRow.size, MessageRow.subject, MessageRow.status_code)
 """What a pending item shows, selected as columns: loading 100 ORM objects per call cost
 more than the query itself."""
 
@@ -109,10 +110,6 @@ def _delivery_id(store: Store, caller: str, message_id: str) -> int:
     if delivery_id is None:
         raise _not_found(message_id)
     return delivery_id
-
-
-_FETCHED = (MessageRow.id, MessageRow.message_id, MessageRow.message_type, MessageRow.sender,
-            MessageRow.document_id, MessageRow.received_at)
 
 
 def fetch(store: Store, caller: str, message_id: str) -> FetchedDocument:

@@ -115,11 +115,9 @@ def _floor_table(results: Results) -> list[str]:
     ]
     for backend in results.backends:
         runs = [(row.label, row.floor, row.load) for row in backend.sends]
-        if backend.sends and backend.floor_2kb is None:  # SQLite: the 2 KB floor of its sends
-            runs += [(f"2 KB, --workers {n}", backend.sends[0].floor, run)
-                     for n, run in backend.workers.items()]
-        if backend.floor_2kb is not None:
-            runs += [(f"2 KB, {n} worker(s)", backend.floor_2kb, run)
+        floor_2kb = backend.floor_2kb or (backend.sends[0].floor if backend.sends else None)
+        if floor_2kb is not None:
+            runs += [(f"2 KB, --workers {n}", floor_2kb, run)
                      for n, run in backend.workers.items()]
         for label, floor, run in runs:
             steps = " + ".join(_ms(v) for v in floor.steps.values())
