@@ -10,18 +10,18 @@ from lxml import etree
 __all__ = ["safe_parser"]
 
 
-def safe_parser(*, strip_comments: bool = False) -> etree.XMLParser:
+def safe_parser(*, target: object | None = None) -> etree.XMLParser:
     """The parser for untrusted bytes: no DTD, no entities, no network (see ``parse``).
 
-    ``strip_comments`` drops comments and processing instructions, for callers (the SOAP
-    envelope) that hand the tree to code expecting elements only.
+    ``target``: a parser target (lxml's start/end/data/close interface) instead of a tree,
+    for callers such as the SOAP envelope that decode parts of a document as it is read;
+    comments and processing instructions reach it only if it has handlers for them.
     """
     return etree.XMLParser(
+        target=target,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
         huge_tree=True,
-        remove_comments=strip_comments,
-        remove_pis=strip_comments,
     )

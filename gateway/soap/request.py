@@ -16,6 +16,7 @@ from typing import IO
 from lxml import etree
 
 from gateway.core.errors import InvalidRequest, TooLarge
+from gateway.edxml.parser import safe_parser
 
 from .binary import Base64Decoder
 from .faults import SOAP11_ENV
@@ -114,7 +115,7 @@ def _drop_nil_elements(payload: etree._Element) -> None:
 
 def _parse_xml(chunks: Iterable[bytes]) -> tuple[etree._Element, dict]:
     builder = _EnvelopeBuilder()
-    parser, fed = _safe_parser(builder), False
+    parser, fed = safe_parser(target=builder), False
     try:
         for chunk in chunks:
             if not fed and not chunk.strip():
@@ -135,13 +136,6 @@ def _parse_xml(chunks: Iterable[bytes]) -> tuple[etree._Element, dict]:
     if builder.doctype_seen:
         raise _doctype()
     return root, builder.binaries
-
-
-def _safe_parser(target: _EnvelopeBuilder) -> etree.XMLParser:
-    """No DTD, no entities, no network (as ``gateway.edxml.parse.safe_parser``); comments
-    and processing instructions are dropped, since the target has no handler for them."""
-    return etree.XMLParser(target=target, resolve_entities=False, no_network=True,
-                           load_dtd=False, dtd_validation=False, huge_tree=True)
 
 
 class _EnvelopeBuilder:
